@@ -1,0 +1,99 @@
+"""Tensor types: `TensorSpec` (shape and dtype) and the `f32`/`f64` annotation markers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import operator
+
+from .errors import DTypeError, ShapeError
+
+FLOAT_DTYPES = ("float32", "float64")
+DTYPES = FLOAT_DTYPES + ("bool",)
+SHORT_DTYPE = {"float32": "f32", "float64": "f64", "bool": "bool"}
+
+
+def check_dtype(dtype, *, allow_bool: bool = False) -> str:
+    """Normalise a dtype given as a string, numpy dtype or marker; raise DTypeError if unsupported."""
+    if isinstance(dtype, DTypeMarker):
+        return dtype.dtype
+    try:
+        import numpy as np
+
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = str(dtype)
+    allowed = DTYPES if allow_bool else FLOAT_DTYPES
+    if name not in allowed:
+        raise DTypeError(f"unsupported dtype {dtype!r}: graphgrad supports {', '.join(allowed)}")
+    return name
+
+
+def check_shape(shape, what: str = "shape") -> tuple[int, ...]:
+    """Normalise a shape to a tuple of non-negative ints; raise ShapeError otherwise."""
+    if isinstance(shape, (int,)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"{what} must be a tuple of ints, got {shape!r}") from None
+    out = []
+    for d in dims:
+        if isinstance(d, bool):
+            raise ShapeError(f"{what} must be a tuple of ints, got {shape!r}")
+        try:
+            d = operator.index(d)
+        except TypeError:
+            raise ShapeError(f"{what} must be a tuple of ints, got {shape!r}") from None
+        if d < 0:
+            raise ShapeError(f"{what} has a negative dimension: {shape!r}")
+        out.append(d)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """The static type of a tensor: its shape (a tuple of ints) and dtype name."""
+
+    shape: tuple
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", check_shape(self.shape))
+        object.__setattr__(self, "dtype", check_dtype(self.dtype, allow_bool=True))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __str__(self) -> str:
+        return format_type(self.shape, self.dtype)
+
+
+def format_type(shape: tuple, dtype: str) -> str:
+    """The compact type text used by the printer and pictures, e.g. ``f64[64,100]``."""
+    return f"{SHORT_DTYPE.get(dtype, dtype)}[{','.join(map(str, shape))}]"
+
+
+class DTypeMarker:
+    """`gg.f64[64, 1000]` builds `TensorSpec((64, 1000), "float64")`; `gg.f64[()]` a scalar."""
+
+    def __init__(self, dtype: str):
+        self.dtype = dtype
+
+    def __getitem__(self, shape) -> TensorSpec:
+        if not isinstance(shape, tuple):
+            shape = (shape,)
+        return TensorSpec(shape, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"gg.{SHORT_DTYPE[self.dtype]}"
+
+
+f32 = DTypeMarker("float32")
+f64 = DTypeMarker("float64")

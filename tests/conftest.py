@@ -1,0 +1,9 @@
+"""Shared test settings: hypothesis runs derandomized (reproducible) and without deadlines."""
+import os
+
+from hypothesis import settings
+
+settings.register_profile("graphgrad", deadline=None, derandomize=True, max_examples=60,
+                          print_blob=True)
+settings.register_profile("thorough", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "graphgrad"))
