@@ -176,11 +176,24 @@ def getitem(x, key):
         at = key.index(Ellipsis)
         key = key[:at] + (slice(None),) * (x.ndim - len(key) + 1) + key[at + 1:]
     entries = []
-    for k in key:
+    for axis, k in enumerate(key):
         if isinstance(k, slice):
-            entries.append((k.start, k.stop, k.step))
+            entries.append(_slice_entry(k, x.shape[axis] if axis < x.ndim else None))
         elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
             entries.append(int(k))
         else:
             raise GraphError(f"unsupported index {k!r}: graphgrad supports ints, slices and ...")
     return _node("slice", (x,), {"index": tuple(entries)})
+
+
+def _slice_entry(k: slice, size):
+    """A slice as the triple `range(size)` gives it (numpy's meaning, fixed before the op's canon
+    step sees it); left raw when it is invalid, so that the op reports the mistake."""
+    if size is not None:
+        try:
+            r = range(size)[k]
+        except (TypeError, ValueError):
+            pass
+        else:
+            return (r.start, r.stop, r.step)
+    return (k.start, k.stop, k.step)

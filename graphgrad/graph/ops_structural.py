@@ -182,11 +182,26 @@ def _canon_index(shape, index):
                 raise ShapeError(f"index {entry} is out of bounds for axis {axis} with size {size}")
             out.append(entry % size)
         else:
-            if entry[2] == 0:
-                raise ShapeError("slice step cannot be zero")
-            r = range(size)[slice(*entry)]
-            out.append((r.start, r.stop, r.step))
+            out.append(_canon_triple(size, *entry))
     return tuple(out)
+
+
+def _canon_triple(size, start, stop, step):
+    """A (start, stop, step) triple as `range(size)[slice(...)]` gives it, and idempotent on that form.
+
+    Triples follow Python's slice rules, with one exception that makes canonicalisation idempotent:
+    a descending triple with stop -1 and start in [0, size) is taken as the canonical range it
+    already is (running down to index 0), not as Python's always-empty slice `x[start:-1:-1]`;
+    and every empty range is spelled (0, 0, step).
+    The front end (`getitem`) canonicalises user slices before they get here, so `t[3:-1:-1]`
+    keeps numpy's meaning.
+    """
+    if step == 0:
+        raise ShapeError("slice step cannot be zero")
+    if step is not None and step < 0 and stop == -1 and start is not None and 0 <= start < size:
+        return (start, -1, step)
+    r = range(size)[slice(start, stop, step)]
+    return (r.start, r.stop, r.step) if len(r) else (0, 0, r.step)  # one spelling of "empty"
 
 
 def sliced_shape(shape, index) -> tuple:
