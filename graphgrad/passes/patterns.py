@@ -1,0 +1,154 @@
+"""A small pattern language for rewrite tables: each entry is (algebra, pattern, replacement).
+
+A pattern is a nested tuple `(head, *operands)`. The head names the op: `"reshape"`, several
+ops `"sum|mean|max"`, an op category `"@binary"` (from the op table), and may bind the matched
+node with `=name` (`"@binary=f"`). An operand is a sub-pattern, a capture name (`"x"`; a name used
+twice must bind the same value) or a `Leaf` predicate such as `ZERO`. A rule fires when its
+pattern matches, its guard `when(m)` holds and its replacement returns a value (None declines).
+Rules are indexed by the op of their head, so trying them costs O(1) per node.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import OPS
+
+
+class Leaf:
+    """An operand pattern that tests one value with a predicate (e.g. "a constant of zeros")."""
+
+    __slots__ = ("label", "test")
+
+    def __init__(self, label: str, test):
+        self.label, self.test = label, test
+
+    def __repr__(self):
+        return self.label
+
+
+def _constant_equal_to(number):
+    def test(value):
+        return (value.op == "constant" and value.dtype != "bool"
+                and bool(np.all(value.attrs["value"] == number)))
+    return test
+
+
+ZERO = Leaf("0", _constant_equal_to(0))  # a float constant whose every element is 0
+ONE = Leaf("1", _constant_equal_to(1))  # a float constant whose every element is 1
+
+
+def _parse_head(head: str):
+    """"op1|@category=bind" -> (frozenset of op names, bind name or None)."""
+    ops, _, bind = head.partition("=")
+    names = set()
+    for part in ops.split("|"):
+        if part.startswith("@"):
+            found = {n for n, d in OPS.items() if d.category == part[1:]}
+            if not found:
+                raise ValueError(f"pattern head {head!r}: no op has category {part[1:]!r}")
+            names |= found
+        elif part in OPS:
+            names.add(part)
+        else:
+            raise ValueError(f"pattern head {head!r}: unknown op {part!r}")
+    return frozenset(names), bind or None
+
+
+def _compile(pattern):
+    """Pre-parse the heads of a pattern so matching does no string work."""
+    if isinstance(pattern, (str, Leaf)):
+        return pattern
+    ops, bind = _parse_head(pattern[0])
+    return (ops, bind) + tuple(_compile(p) for p in pattern[1:])
+
+
+def _match(pattern, value, found: dict) -> bool:
+    if isinstance(pattern, str):
+        if pattern in found:
+            return found[pattern] is value
+        found[pattern] = value
+        return True
+    if isinstance(pattern, Leaf):
+        return pattern.test(value)
+    ops, bind, subs = pattern[0], pattern[1], pattern[2:]
+    if value.op not in ops or len(value.inputs) != len(subs):
+        return False
+    if bind:
+        found[bind] = value
+    return all(_match(p, v, found) for p, v in zip(subs, value.inputs))
+
+
+class Match(dict):
+    """The captures of one match (as attributes), the matched node's facts, and `make`."""
+
+    def __init__(self, node, builder):
+        super().__init__()
+        self.node, self.builder = node, builder
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    op = property(lambda self: self.node.op)
+    inputs = property(lambda self: self.node.inputs)
+    attrs = property(lambda self: self.node.attrs)
+    shape = property(lambda self: self.node.shape)
+    dtype = property(lambda self: self.node.dtype)
+
+    def make(self, op, *inputs, **attrs):
+        """A new node (itself simplified by the same rules) in the graph being built."""
+        return self.builder.make(op, inputs, attrs)
+
+
+class Rule:
+    """One identity: `algebra` (its one-line statement), a pattern, a replacement and a guard."""
+
+    __slots__ = ("algebra", "pattern", "ops", "replace", "when")
+
+    def __init__(self, algebra: str, pattern: tuple, replace, when=None):
+        self.algebra, self.pattern, self.replace, self.when = algebra, pattern, replace, when
+        self.ops = _compile(pattern)
+
+    def apply(self, node, builder):
+        """The replacement value for `node`, or None when the rule does not apply."""
+        found = Match(node, builder)
+        if not _match(self.ops, node, found):
+            return None
+        if self.when is not None and not self.when(found):
+            return None
+        return self.replace(found)
+
+    def __repr__(self):
+        return f"<Rule {self.algebra}>"
+
+
+class RuleTable:
+    """Rules indexed by the ops their pattern's head accepts, kept in table order."""
+
+    def __init__(self, *groups):
+        self.rules = tuple(r for group in groups for r in group)
+        self._by_op: dict[str, list] = {}
+        for r in self.rules:
+            for op in sorted(r.ops[0]):
+                self._by_op.setdefault(op, []).append(r)
+
+    def get(self, op: str) -> tuple:
+        return self._by_op.get(op, ())
+
+    def __len__(self):
+        return len(self.rules)
+
+
+def keeps(name: str):
+    """Guard: the captured value already has the node's shape and dtype (safe to return it)."""
+    def guard(m):
+        v = m[name]
+        return v.shape == m.shape and v.dtype == m.dtype
+    return guard
+
+
+def both(*guards):
+    """Guard: every one of `guards` holds."""
+    return lambda m: all(g(m) for g in guards)

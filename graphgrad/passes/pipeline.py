@@ -1,0 +1,82 @@
+"""The pass pipeline: `DEFAULT_PIPELINE`, read top to bottom, and `optimize`, which runs it.
+
+Every pass is a pure `Graph -> Graph` function, linear in the graph size, named in kebab-case.
+With `verify` on, each result is checked with `Graph.verify()` and a failure names the pass and
+the passes before it. Verification defaults to the GRAPHGRAD_VERIFY environment variable ("1" or
+"0"), and is on whenever pytest is running a test. `on_pass(name, graph)` is called after each
+pass, for dumps and pictures of every stage.
+
+Scaling (tanh/add/multiply chains, 2-core laptop-class CPU, verification on): 10,000 nodes
+optimize in about 0.6 s and 100,000 in about 6 s; time grows linearly with the node count.
+"""
+from __future__ import annotations
+
+import os
+
+from ..graph import Graph, GraphError
+from .cse import NAME as CSE, cse
+from .dce import NAME as DCE, dce
+from .fold_constants import NAME as FOLD, fold_constants
+from .rewrite_jacobians import NAME as REWRITE, rewrite_jacobians
+from .simplify import NAME as SIMPLIFY, simplify
+
+PASSES = {
+    REWRITE: rewrite_jacobians,
+    FOLD: fold_constants,
+    SIMPLIFY: simplify,
+    CSE: cse,
+    DCE: dce,
+}
+
+DEFAULT_PIPELINE = [
+    "rewrite-jacobians",  # explicit Jacobian products -> compact ones (first: it must see kron/diag/eye)
+    "fold-constants",     # small all-constant computations -> constants (exposes x*1, x+0, ...)
+    "simplify",           # algebraic and structural identities, to a fixed point
+    "cse",                # each repeated computation once (the two gradient routes meet here)
+    "dce",                # only what the outputs need
+]
+
+
+def verify_by_default() -> bool:
+    """GRAPHGRAD_VERIFY if set; otherwise on exactly when running under pytest."""
+    flag = os.environ.get("GRAPHGRAD_VERIFY")
+    if flag is not None:
+        return flag.strip().lower() not in ("", "0", "false", "no", "off")
+    return "PYTEST_CURRENT_TEST" in os.environ
+
+
+def lookup_pass(name: str):
+    """The pass function called `name`, or GraphError listing the known passes."""
+    try:
+        return PASSES[name]
+    except (KeyError, TypeError):
+        raise GraphError(f"unknown pass {name!r}; the passes are {', '.join(PASSES)}") from None
+
+
+def run_pipeline(graph: Graph, passes, *, verify=None, on_pass=None) -> Graph:
+    """Run the named passes in order on `graph` (which is left untouched)."""
+    if not isinstance(graph, Graph):
+        raise GraphError(f"optimize takes a gg.Graph, got {type(graph).__name__}")
+    if isinstance(passes, str):
+        passes = [passes]
+    functions = [(name, lookup_pass(name)) for name in passes]  # unknown names fail before any work
+    verify = verify_by_default() if verify is None else verify
+    done = []
+    for name, function in functions:
+        graph = function(graph)
+        if verify:
+            try:
+                graph.verify()
+            except GraphError as e:
+                before = ", ".join(done) or "none"
+                raise GraphError(f"pass {name!r} (after: {before}) left an invalid graph: {e}") from None
+        done.append(name)
+        if on_pass is not None:
+            on_pass(name, graph)
+    return graph
+
+
+def optimize(graph: Graph, passes=None, *, verify=None, on_pass=None) -> Graph:
+    """`graph` after `passes` (default: `DEFAULT_PIPELINE`): the same values, compact algebra."""
+    return run_pipeline(graph, DEFAULT_PIPELINE if passes is None else passes,
+                        verify=verify, on_pass=on_pass)

@@ -1,0 +1,117 @@
+"""The shared machinery of the passes: rebuild a graph node by node into a fresh one.
+
+A pass never mutates its input. It walks the old graph once in topological order and decides,
+for each live node, which value of the new graph stands for it (a copy, an existing value, or
+new nodes). Replacements take the role and name hint of the node they replace, so generated code
+keeps names like `grad_w1`. Everything here is linear in the number of nodes.
+"""
+from __future__ import annotations
+
+from ..graph import Graph, Node
+from ..graph.optable import lookup, prepare_attrs
+
+MAX_SWEEPS = 8  # a rewrite reaches its fixed point in one sweep; the rest is a safety margin
+
+
+def live_nodes(graph: Graph) -> set:
+    """The nodes that some output needs (one backward walk over the node list)."""
+    live = {v for v in graph.output_values.values() if isinstance(v, Node)}
+    for node in reversed(graph.nodes):
+        if node in live:
+            live.update(v for v in node.inputs if isinstance(v, Node))
+    return live
+
+
+class Proto:
+    """A node not yet added: its op, operands, canonical attributes, shape and dtype."""
+
+    __slots__ = ("op", "inputs", "attrs", "shape", "dtype")
+
+    def __init__(self, op, inputs, attrs):
+        opdef = lookup(op)
+        specs = tuple(v.spec for v in inputs)
+        self.op, self.inputs = op, tuple(inputs)
+        self.attrs = prepare_attrs(opdef, specs, dict(attrs or {}))
+        spec = opdef.infer(*specs, **self.attrs)
+        self.shape, self.dtype = spec.shape, spec.dtype
+
+
+class Builder:
+    """Builds the new graph; `make` applies a rule table to each node before adding it."""
+
+    def __init__(self, old: Graph, rules=None):
+        self.graph = Graph(old.name)
+        self.rules = rules
+        self.role = "forward"
+        self.fired = 0  # how many rewrites applied: 0 means the fixed point was reached
+        self.map = {v: self.graph.input(n, v.shape, v.dtype).value
+                    for n, v in old.input_values.items()}
+
+    def add(self, op, inputs, attrs=None):
+        """Add a node as is (role: that of the old node being rebuilt)."""
+        return self.graph.add(op, inputs, attrs, role=self.role)
+
+    def make(self, op, inputs, attrs=None):
+        """The simplest value for op(inputs): the first rule that fires, else a new node."""
+        rules = self.rules.get(op) if self.rules is not None else ()
+        if not rules:
+            return self.add(op, inputs, attrs)
+        proto = Proto(op, inputs, attrs)
+        for rule in rules:
+            out = rule.apply(proto, self)
+            if out is not None:
+                if out.shape != proto.shape or out.dtype != proto.dtype:
+                    raise RuntimeError(f"rule {rule.algebra!r} changed {proto.op}'s type "
+                                       f"from {proto.shape} {proto.dtype} to {out.shape} {out.dtype}")
+                self.fired += 1
+                return out
+        return self.add(op, proto.inputs, proto.attrs)
+
+
+def copy_node(builder: Builder, node, inputs):
+    """The default visit: the same op on the rebuilt operands."""
+    return builder.add(node.op, inputs, node.attrs)
+
+
+def rebuild(graph: Graph, visit=copy_node, *, rules=None, name=None):
+    """A new graph from `graph`: `visit(builder, node, new_inputs)` gives each live node's value.
+
+    Dead nodes are skipped. The result keeps inputs and outputs (names and order); its
+    provenance is `graph.passes` plus `name` when given. Returns (new graph, builder).
+    """
+    b = Builder(graph, rules)
+    live = live_nodes(graph)
+    for node in graph.nodes:
+        if node not in live:
+            continue
+        b.role = node.role
+        value = visit(b, node, [b.map[v] for v in node.inputs])
+        if isinstance(value, Node) and value.name is None and node.name is not None:
+            value.name = node.name  # the replacement inherits the name hint
+        b.map[node] = value
+    for out_name, v in graph.output_values.items():
+        b.graph.output(out_name, b.map[v])
+    b.graph.passes = graph.passes + ((name,) if name else ())
+    return b.graph, b
+
+
+def remove_dead(graph: Graph, name=None) -> Graph:
+    """`graph` without the nodes no output needs."""
+    return rebuild(graph, name=name)[0]
+
+
+def rewrite(graph: Graph, rules, name: str) -> Graph:
+    """Apply a rule table in forward sweeps (each new node simplified as it is made, operands
+    first) until a sweep fires no rule; dead nodes are dropped after each sweep."""
+    def visit(b, node, inputs):
+        return b.make(node.op, inputs, node.attrs)
+
+    current = graph
+    for _ in range(MAX_SWEEPS):
+        result, b = rebuild(current, visit, rules=rules)
+        if not b.fired:  # every node was copied as it was: nothing new is dead
+            current = result
+            break
+        current = remove_dead(result)
+    current.passes = graph.passes + (name,)
+    return current

@@ -1,0 +1,109 @@
+"""The simplification table: algebraic and structural identities, one line of algebra each.
+
+A rule may only return an operand (or a cheaper expression) when the result keeps the node's
+shape and dtype: `x + 0 -> x` is wrong when the 0 broadcasts x to a larger shape, hence the
+`keeps("x")` guards. `x * 0 -> 0` is deliberately absent: it is false for inf and NaN.
+STRUCTURAL is shared with the Jacobian rewrite, which runs it to a fixed point with its own table.
+"""
+from __future__ import annotations
+
+from .patterns import ONE, ZERO, Rule, both, keeps
+
+ELEMENTWISE_BINARY = "@binary|@compare"
+ELEMENTWISE_UNARY = "@unary|cast"
+
+
+def _is_identity(axes) -> bool:
+    return tuple(axes) == tuple(range(len(axes)))
+
+
+def _compose(m):
+    """transpose(transpose(x, p), q): the result's axis j is x's axis p[q[j]]."""
+    p, q = m.t.attrs["axes"], m.attrs["axes"]
+    return m.make("transpose", m.x, axes=tuple(p[j] for j in q))
+
+
+def _same_elementwise(m):
+    """f's operands are the two reshapes, of one shape (no broadcasting), of a and b of m's shape."""
+    f = m.f
+    return (f.inputs[0].shape == f.inputs[1].shape == f.shape
+            and m.a.shape == m.b.shape == m.shape)
+
+
+def _unbroadcast(m):
+    """f(x, broadcast_to(y, s)) -> f(x, y), keeping the operand order of f."""
+    return m.make(m.op, *(m.y if v is m.b else v for v in m.inputs))
+
+
+def _full_slice(m) -> bool:
+    return all(not isinstance(e, int) and e == (0, d, 1)
+               for e, d in zip(m.attrs["index"], m.x.shape))
+
+
+ALGEBRA = (
+    # x + 0 = x and 0 + x = x (only when the zero does not broadcast x to a bigger shape)
+    Rule("x + 0 = x", ("add", "x", ZERO), lambda m: m.x, keeps("x")),
+    Rule("0 + x = x", ("add", ZERO, "x"), lambda m: m.x, keeps("x")),
+    # x - 0 = x
+    Rule("x - 0 = x", ("subtract", "x", ZERO), lambda m: m.x, keeps("x")),
+    # 0 - x = -x
+    Rule("0 - x = -x", ("subtract", ZERO, "x"), lambda m: m.make("negative", m.x), keeps("x")),
+    # x * 1 = x and 1 * x = x
+    Rule("x * 1 = x", ("multiply", "x", ONE), lambda m: m.x, keeps("x")),
+    Rule("1 * x = x", ("multiply", ONE, "x"), lambda m: m.x, keeps("x")),
+    # x / 1 = x
+    Rule("x / 1 = x", ("divide", "x", ONE), lambda m: m.x, keeps("x")),
+    # -(-x) = x
+    Rule("-(-x) = x", ("negative", ("negative", "x")), lambda m: m.x),
+    # x + (-y) = x - y and (-y) + x = x - y
+    Rule("x + (-y) = x - y", ("add", "x", ("negative", "y")), lambda m: m.make("subtract", m.x, m.y)),
+    Rule("(-y) + x = x - y", ("add", ("negative", "y"), "x"), lambda m: m.make("subtract", m.x, m.y)),
+    # x - (-y) = x + y
+    Rule("x - (-y) = x + y", ("subtract", "x", ("negative", "y")), lambda m: m.make("add", m.x, m.y)),
+    # x ** 1 = x
+    Rule("x ** 1 = x", ("power", "x"), lambda m: m.x, lambda m: m.attrs["exponent"] == 1.0),
+    # x ** 2 = square(x)  (one multiply, and the form the tracer writes)
+    Rule("x ** 2 = square(x)", ("power", "x"), lambda m: m.make("square", m.x),
+         lambda m: m.attrs["exponent"] == 2.0),
+    # cast(x, dtype of x) = x
+    Rule("cast(x, x.dtype) = x", ("cast", "x"), lambda m: m.x, keeps("x")),
+)
+
+STRUCTURAL = (
+    # reshape(x, x.shape) = x
+    Rule("reshape(x, x.shape) = x", ("reshape", "x"), lambda m: m.x, keeps("x")),
+    # reshape(reshape(x, s1), s2) = reshape(x, s2): both keep row-major element order
+    Rule("reshape(reshape(x, s1), s2) = reshape(x, s2)", ("reshape", ("reshape", "x")),
+         lambda m: m.make("reshape", m.x, shape=m.shape)),
+    # reshape(f(reshape(a, s1)), a.shape) = f(a) for an elementwise f
+    Rule("reshape(f(reshape(a)), a.shape) = f(a)", ("reshape", (ELEMENTWISE_UNARY + "=f", ("reshape", "a"))),
+         lambda m: m.make(m.f.op, m.a, **m.f.attrs), lambda m: m.a.shape == m.shape),
+    # reshape(f(reshape(a, s1), reshape(b, s1)), a.shape) = f(a, b) when a and b share a shape
+    Rule("reshape(f(reshape(a), reshape(b)), a.shape) = f(a, b)",
+         ("reshape", (ELEMENTWISE_BINARY + "=f", ("reshape", "a"), ("reshape", "b"))),
+         lambda m: m.make(m.f.op, m.a, m.b, **m.f.attrs), _same_elementwise),
+    # f(x, broadcast_to(y, s)) = f(x, y) when x has shape s (f broadcasts y itself)
+    Rule("f(x, broadcast_to(y, s)) = f(x, y)", (ELEMENTWISE_BINARY, "x", ("broadcast_to=b", "y")),
+         _unbroadcast, both(keeps("x"), lambda m: m.x is not m.b)),
+    Rule("f(broadcast_to(y, s), x) = f(y, x)", (ELEMENTWISE_BINARY, ("broadcast_to=b", "y"), "x"),
+         _unbroadcast, both(keeps("x"), lambda m: m.x is not m.b)),
+    # transpose(x, (0, 1, ..., n-1)) = x
+    Rule("transpose(x, identity) = x", ("transpose", "x"), lambda m: m.x,
+         lambda m: _is_identity(m.attrs["axes"])),
+    # transpose(transpose(x, p), q) = transpose(x, p∘q)
+    Rule("transpose(transpose(x, p), q) = transpose(x, p∘q)", ("transpose", ("transpose=t", "x")), _compose),
+    # broadcast_to(x, x.shape) = x
+    Rule("broadcast_to(x, x.shape) = x", ("broadcast_to", "x"), lambda m: m.x, keeps("x")),
+    # broadcast_to(broadcast_to(x, s1), s2) = broadcast_to(x, s2)
+    Rule("broadcast_to(broadcast_to(x, s1), s2) = broadcast_to(x, s2)",
+         ("broadcast_to", ("broadcast_to", "x")), lambda m: m.make("broadcast_to", m.x, shape=m.shape)),
+    # sum_to(x, x.shape) = x
+    Rule("sum_to(x, x.shape) = x", ("sum_to", "x"), lambda m: m.x, keeps("x")),
+    # sum, mean or max over no axis at all = x
+    Rule("reduce(x, axis=()) = x", ("sum|mean|max", "x"), lambda m: m.x,
+         both(keeps("x"), lambda m: m.attrs["axis"] == ())),
+    # x[:, :, ...] = x (a slice that keeps every element in order)
+    Rule("x[:, ...] = x", ("slice", "x"), lambda m: m.x, both(keeps("x"), _full_slice)),
+    # concatenate([x]) = x
+    Rule("concatenate([x]) = x", ("concatenate", "x"), lambda m: m.x, keeps("x")),
+)
