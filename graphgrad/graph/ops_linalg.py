@@ -10,13 +10,18 @@ from .optable import OpDef, broadcast_shapes, normalize_axis, register, same_flo
 from .spec import TensorSpec
 
 
+def _shift(x, axis):
+    """The max along `axis` (kept); -inf over an empty axis, where numpy's max would raise."""
+    return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+
+
 def _softmax_impl(x, *, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(x - _shift(x, axis))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_impl(x, *, axis):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - _shift(x, axis)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
