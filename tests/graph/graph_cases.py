@@ -1,0 +1,318 @@
+"""The op test table: for every op in the op table, a hypothesis strategy of test cases.
+
+A `Case` gives input shapes, a `build(graph, *tensors)` that applies the op through the front end
+(or `Graph.add` for ops the front end does not expose), and a numpy `reference(*arrays)` written
+independently. test_graph_ops.py walks `graphgrad.graph.OPS` and fails for an op missing here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import math
+import operator
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import graphgrad as gg
+
+SIDE = 4  # dimension sizes 0..SIDE: size-1 and zero-size dimensions included
+
+
+@dataclass
+class Case:
+    """One op application: input shapes (float inputs of the tested dtype), builder, reference."""
+
+    shapes: list
+    build: Callable
+    reference: Callable
+    positive: bool = False  # inputs must be > 0 (log, sqrt, fractional powers)
+    seed: int = 0
+    note: dict = field(default_factory=dict)  # what was drawn, for failure messages
+
+    def arrays(self, dtype):
+        """Input data: standard normal (or positive), of `dtype`."""
+        rng = np.random.default_rng(self.seed)
+        out = []
+        for shape in self.shapes:
+            a = rng.standard_normal(shape)
+            out.append((np.abs(a) + 0.1 if self.positive else a).astype(dtype))
+        return out
+
+
+def shapes(min_dims=0, max_dims=4, min_side=0):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=SIDE)
+
+
+seeds = st.integers(0, 2 ** 32 - 1)
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+UNARY = {"negative": np.negative, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
+         "square": np.square, "abs": np.abs, "tanh": np.tanh, "sigmoid": _sigmoid,
+         "relu": lambda x: np.maximum(x, 0), "sign": np.sign}
+BINARY = {"add": (np.add, operator.add), "subtract": (np.subtract, operator.sub),
+          "multiply": (np.multiply, operator.mul), "divide": (np.divide, operator.truediv),
+          "maximum": (np.maximum, None), "minimum": (np.minimum, None),
+          "less": (np.less, operator.lt), "less_equal": (np.less_equal, operator.le),
+          "greater": (np.greater, operator.gt), "greater_equal": (np.greater_equal, operator.ge),
+          "equal": (np.equal, None)}
+
+
+def unary_case(op):
+    @st.composite
+    def strategy(draw, dtype):
+        fn = getattr(gg, op)
+        return Case([draw(shapes())], lambda g, x: fn(x), UNARY[op],
+                    positive=op in ("log", "sqrt"), seed=draw(seeds))
+    return strategy
+
+
+def binary_case(op):
+    @st.composite
+    def strategy(draw, dtype):
+        ref, python_op = BINARY[op]
+        fn = python_op if python_op and draw(st.booleans()) else getattr(gg, op)
+        seed = draw(seeds)
+        if draw(st.integers(0, 4)) == 0:  # a Python number mixes in with the tensor's dtype
+            number = draw(st.sampled_from([2.5, -1.0, 3]))
+            return Case([draw(shapes())], lambda g, x: fn(x, number), lambda a: ref(a, number),
+                        seed=seed, note={"number": number})
+        pair = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=SIDE))
+        return Case(list(pair.input_shapes), lambda g, x, y: fn(x, y), ref, seed=seed)
+    return strategy
+
+
+@st.composite
+def power_case(draw, dtype):
+    e = draw(st.sampled_from([0.5, 3, -1.0, 1.5, 0.0, -2.5]))
+    return Case([draw(shapes())], lambda g, x: x ** e, lambda a: np.power(a, a.dtype.type(e)),
+                positive=True, seed=draw(seeds), note={"exponent": e})
+
+
+@st.composite
+def cast_case(draw, dtype):
+    target = draw(st.sampled_from([d for d in ("float32", "float64", "bool") if d != dtype]))
+    return Case([draw(shapes())], lambda g, x: x.astype(target), lambda a: a.astype(target),
+                seed=draw(seeds), note={"target": target})
+
+
+@st.composite
+def where_case(draw, dtype):
+    s = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=4, max_side=SIDE)).input_shapes
+    if draw(st.booleans()):
+        return Case(list(s), lambda g, c, x, y: gg.where(c > 0, x, y),
+                    lambda c, x, y: np.where(c > 0, x, y), seed=draw(seeds))
+    return Case(list(s[:2]), lambda g, c, x: gg.where(c > 0, x, 0.0),
+                lambda c, x: np.where(c > 0, x, x.dtype.type(0)), seed=draw(seeds))
+
+
+@st.composite
+def constant_case(draw, dtype):
+    kind = draw(st.sampled_from([dtype, "bool"]))
+    shape = draw(shapes())
+    elements = st.booleans() if kind == "bool" else st.floats(width=32 if kind == "float32" else 64)
+    value = draw(hnp.arrays(kind, shape, elements=elements))
+    return Case([], lambda g: gg.constant(value), lambda: value, note={"value": value})
+
+
+@st.composite
+def eye_case(draw, dtype):
+    n = draw(st.integers(0, SIDE))
+    return Case([], lambda g: gg.Tensor(g.add("eye", (), {"n": n, "dtype": dtype})),
+                lambda: np.eye(n, dtype=dtype), note={"n": n})
+
+
+@st.composite
+def axis_args(draw, ndim):
+    """axis None, an int or a tuple (negative allowed), and keepdims."""
+    choice = draw(st.integers(0, 2)) if ndim else 0
+    if choice == 0:
+        axis = None
+    elif choice == 1:
+        axis = draw(st.integers(-ndim, ndim - 1))
+    else:
+        axis = draw(hnp.valid_tuple_axes(ndim))
+    return axis, draw(st.booleans())
+
+
+def reduction_case(op):
+    @st.composite
+    def strategy(draw, dtype):
+        shape = draw(shapes())
+        axis, keepdims = draw(axis_args(len(shape)))
+        method = draw(st.booleans())
+        ref = getattr(np, op)
+        return Case([shape],
+                    lambda g, x: getattr(x, op)(axis, keepdims) if method
+                    else getattr(gg, op)(x, axis=axis, keepdims=keepdims),
+                    lambda a: ref(a, axis=axis, keepdims=keepdims), seed=draw(seeds),
+                    note={"axis": axis, "keepdims": keepdims})
+    return strategy
+
+
+@st.composite
+def smaller_shape(draw, shape):
+    """A shape that broadcasts to `shape`: some leading axes dropped, some others set to 1."""
+    drop = draw(st.integers(0, len(shape)))
+    return tuple(1 if draw(st.booleans()) else d for d in shape[drop:])
+
+
+def _sum_to_reference(shape):
+    def reference(a):
+        while a.ndim > len(shape):
+            a = a.sum(axis=0)
+        for i, d in enumerate(shape):
+            if d == 1:
+                a = a.sum(axis=i, keepdims=True)
+        return a
+    return reference
+
+
+@st.composite
+def sum_to_case(draw, dtype):
+    big = draw(shapes())
+    small = draw(smaller_shape(big))
+    return Case([big], lambda g, x: gg.Tensor(g.add("sum_to", [x], {"shape": small})),
+                _sum_to_reference(small), seed=draw(seeds), note={"shape": small})
+
+
+@st.composite
+def broadcast_to_case(draw, dtype):
+    big = draw(shapes())
+    small = draw(smaller_shape(big))
+    return Case([small], lambda g, x: gg.broadcast_to(x, big),
+                lambda a: np.broadcast_to(a, big), seed=draw(seeds), note={"shape": big})
+
+
+@st.composite
+def reshape_case(draw, dtype):
+    shape = draw(shapes())
+    size, ndim = math.prod(shape), draw(st.integers(0, 4))
+    if size == 0:
+        target = [draw(st.integers(0, 3)) for _ in range(max(ndim, 1))]
+        target[draw(st.integers(0, len(target) - 1))] = 0
+    else:
+        count = ndim if size == 1 else max(ndim, 1)  # only a size-1 tensor reshapes to ()
+        target, rest = [], size
+        for _ in range(count - 1):
+            d = draw(st.sampled_from([k for k in range(1, rest + 1) if rest % k == 0]))
+            target.append(d)
+            rest //= d
+        target += [rest] if count else []
+    if target and draw(st.booleans()):
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    target, method = tuple(target), draw(st.booleans())
+    return Case([shape], lambda g, x: x.reshape(*target) if method else gg.reshape(x, target),
+                lambda a: np.reshape(a, target), seed=draw(seeds), note={"target": target})
+
+
+@st.composite
+def transpose_case(draw, dtype):
+    shape = draw(shapes())
+    n = len(shape)
+    if draw(st.booleans()):
+        return Case([shape], lambda g, x: x.T, np.transpose, seed=draw(seeds))
+    axes = tuple(a - n if draw(st.booleans()) else a for a in draw(st.permutations(range(n))))
+    return Case([shape], lambda g, x: gg.transpose(x, axes), lambda a: np.transpose(a, axes),
+                seed=draw(seeds), note={"axes": axes})
+
+
+@st.composite
+def concatenate_case(draw, dtype):
+    base = draw(shapes(min_dims=1, max_dims=3))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        s = list(base)
+        s[axis] = draw(st.integers(0, 3))
+        parts.append(tuple(s))
+    return Case(parts, lambda g, *xs: gg.concatenate(xs, axis=axis),
+                lambda *a: np.concatenate(a, axis=axis), seed=draw(seeds), note={"axis": axis})
+
+
+@st.composite
+def slice_case(draw, dtype):
+    shape = draw(shapes())
+    index = draw(hnp.basic_indices(shape, allow_ellipsis=True, allow_newaxis=False))
+    return Case([shape], lambda g, x: x[index], lambda a: np.asarray(a[index]), seed=draw(seeds),
+                note={"index": index})
+
+
+def _unslice_reference(index, shape):
+    def reference(grad):
+        out = np.zeros(shape, dtype=grad.dtype)
+        out[index] = grad
+        return out
+    return reference
+
+
+@st.composite
+def unslice_case(draw, dtype):
+    shape = draw(shapes())
+    index = draw(hnp.basic_indices(shape, allow_ellipsis=False, allow_newaxis=False))
+    index = index if isinstance(index, tuple) else (index,)
+    entries = tuple((k.start, k.stop, k.step) if isinstance(k, slice) else k for k in index)
+    grad_shape = np.empty(shape)[index].shape
+    return Case([grad_shape], lambda g, x: gg.Tensor(g.add("unslice", [x], {"index": entries,
+                                                                             "shape": shape})),
+                _unslice_reference(index, shape), seed=draw(seeds), note={"index": index})
+
+
+def _softmax(a, axis):
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True, initial=-np.inf))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(a, axis):
+    shifted = a - np.max(a, axis=axis, keepdims=True, initial=-np.inf)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax_case(op):
+    ref = {"softmax": _softmax, "log_softmax": _log_softmax}[op]
+
+    @st.composite
+    def strategy(draw, dtype):
+        shape = draw(shapes(min_dims=1))
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        return Case([shape], lambda g, x: getattr(gg, op)(x, axis=axis), lambda a: ref(a, axis),
+                    seed=draw(seeds), note={"axis": axis})
+    return strategy
+
+
+@st.composite
+def matmul_case(draw, dtype):
+    pair = draw(hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=3,
+                                                  max_side=SIDE))
+    fn = operator.matmul if draw(st.booleans()) else gg.matmul
+    return Case(list(pair.input_shapes), lambda g, x, y: fn(x, y), np.matmul, seed=draw(seeds))
+
+
+@st.composite
+def kron_case(draw, dtype):
+    s = [draw(shapes(min_dims=2, max_dims=2)) for _ in range(2)]
+    return Case(s, lambda g, x, y: gg.Tensor(g.add("kron", [x, y])), np.kron, seed=draw(seeds))
+
+
+@st.composite
+def diag_case(draw, dtype):
+    return Case([draw(shapes(min_dims=1, max_dims=1))], lambda g, x: gg.Tensor(g.add("diag", [x])),
+                np.diag, seed=draw(seeds))
+
+
+CASES = {
+    **{op: unary_case(op) for op in UNARY},
+    **{op: binary_case(op) for op in BINARY},
+    **{op: reduction_case(op) for op in ("sum", "mean", "max")},
+    **{op: softmax_case(op) for op in ("softmax", "log_softmax")},
+    "power": power_case, "cast": cast_case, "where": where_case, "constant": constant_case,
+    "eye": eye_case, "sum_to": sum_to_case, "broadcast_to": broadcast_to_case,
+    "reshape": reshape_case, "transpose": transpose_case, "concatenate": concatenate_case,
+    "slice": slice_case, "unslice": unslice_case, "matmul": matmul_case, "kron": kron_case,
+    "diag": diag_case,
+}
