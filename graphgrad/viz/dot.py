@@ -1,0 +1,161 @@
+"""`to_dot`: a Graph as a `graphviz.Digraph` (no Graphviz binary needed to build its source).
+
+Layout: inputs and parameters on the top rank, forward nodes in a blue cluster, backward nodes in
+an orange one, outputs at the bottom; Jacobian nodes bold and red with their formula; every edge
+labelled with the type of the value it carries. DOT ids come from node ids and input/output names
+(`n3`, `in_x`, `out_loss`), so the same graph always gives the same source.
+"""
+from __future__ import annotations
+
+import graphviz
+
+from ..graph.analysis import largest_intermediate
+from ..graph.errors import GraphError
+from . import style
+from .labels import escape, size_text
+from .style import FONT, MUTED, small
+from .view import View, check_graph, full_view
+
+SUMMARY_THRESHOLD = 300  # graphs with more op nodes than this are summarized when summary=None
+ROLES = ("forward", "backward")
+
+
+def to_dot(g, *, title=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir="TB",
+           legend=True) -> graphviz.Digraph:
+    """Draw `g` as a Digraph.
+
+    summary: False draws every node; True collapses runs of repeated layers into one copy marked
+    "× k" (and, if that still leaves more than `threshold` nodes, draws one box per op kind and
+    role with counts); "layers" or "ops" force one of the two; None (the default) summarizes
+    only graphs of more than `threshold` op nodes. `title` replaces the default title (the graph's
+    name and node counts); `legend` adds a key to the node kinds.
+    """
+    from .summary import choose_view, draw_op_summary
+
+    g = check_graph(g)
+    view = choose_view(g, summary, threshold)
+    dot = new_digraph(g.name, rankdir)
+    dot.attr(label=title_label(g, title), labelloc="t", labeljust="l")
+    if view is None:
+        draw_op_summary(dot, g)
+    else:
+        kinds = draw_view(dot, view)
+        if legend:
+            add_legend(dot, kinds)
+    return dot
+
+
+def new_digraph(name: str, rankdir: str = "TB") -> graphviz.Digraph:
+    """An empty Digraph with the shared fonts and spacing."""
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise GraphError(f"rankdir must be one of TB, LR, BT, RL, got {rankdir!r}")
+    dot = graphviz.Digraph(name=name)
+    dot.attr(rankdir=rankdir, fontname=FONT, fontsize="16", newrank="true", nodesep="0.3",
+             ranksep="0.45", compound="true")
+    dot.attr("node", fontname=FONT, fontsize="11", margin="0.12,0.05", height="0.3")
+    dot.attr("edge", fontname=FONT, fontsize="9", fontcolor=MUTED, color="#777777",
+             arrowsize="0.7")
+    return dot
+
+
+def title_label(g, title=None) -> str:
+    """The user's title, or `name` plus a line of counts and the largest intermediate."""
+    if title is not None:
+        return f"<<B>{escape(title, 120)}</B>>"
+    counts = {r: sum(1 for n in g.nodes if n.role == r) for r in ROLES}
+    size, where = largest_intermediate(g)
+    stats = f"{len(g)} nodes: {counts['forward']} forward, {counts['backward']} backward"
+    if where is not None:
+        stats += f" · largest intermediate {size_text(size)} ({where.ref} {where.op})"
+    if g.passes:
+        stats += " · passes: " + escape(", ".join(g.passes), 80)
+    return f"<<B>{escape(g.name)}</B><BR/>{small(stats)}>"
+
+
+def draw_view(dot, view: View, prefix: str = "") -> list:
+    """Emit a view's nodes, clusters and edges into `dot`; return the kinds drawn, in KINDS order."""
+    params = view.parameters
+    kinds = set()
+    with dot.subgraph(name=f"{prefix}inputs") as top:
+        top.attr(rank="source")
+        for v in view.inputs:
+            kind = style.node_kind(v, params)
+            kinds.add(kind)
+            top.node(value_id(v, prefix), style.input_label(v, view.names[v], kind),
+                     **style.kind_attrs(kind))
+    for role in ROLES:
+        nodes = [n for n in view.nodes if n.role == role and n not in view.group_of]
+        groups = [i for i, grp in enumerate(view.groups) if grp.nodes[0].role == role]
+        if nodes or groups:
+            kinds |= _draw_role_cluster(dot, view, role, nodes, groups, params, prefix)
+    for names, v in view.outputs:
+        kinds.add("output")
+        dot.node(f"{prefix}out_{names[0]}", style.output_label(names, v),
+                 **style.kind_attrs("output"))
+    _draw_edges(dot, view, prefix)
+    _anchor_backward(dot, view, prefix)
+    return [k for k in style.KINDS if k in kinds]
+
+
+def _draw_role_cluster(dot, view, role, nodes, groups, params, prefix) -> set:
+    """One cluster per role; repeated-layer groups become nested dashed clusters."""
+    kinds = set()
+    label = f'<<B>{role}</B>>'
+    with dot.subgraph(name=f"cluster_{prefix}{role}") as cluster:
+        cluster.attr(label=label, style="filled,rounded", fillcolor=style.CLUSTER_FILL[role],
+                     color=style.ROLE_LINE[role], fontcolor=style.ROLE_LINE[role],
+                     fontsize="14", penwidth="1.5")
+        for n in nodes:
+            kinds.add(_draw_node(cluster, n, params, prefix))
+        for i in groups:
+            grp = view.groups[i]
+            with cluster.subgraph(name=f"cluster_{prefix}repeat{i}") as box:
+                note = f"× {grp.repeats}   ({grp.first.ref} … {grp.last.ref})"
+                box.attr(label=f"<<B>{note}</B>>", style="dashed,rounded", color=MUTED,
+                         fontcolor=MUTED, fontsize="12")
+                for n in grp.nodes:
+                    kinds.add(_draw_node(box, n, params, prefix))
+    return kinds
+
+
+def _draw_node(container, node, params, prefix) -> str:
+    kind = style.node_kind(node, params)
+    container.node(value_id(node, prefix), style.op_label(node), **style.kind_attrs(kind))
+    return kind
+
+
+def _draw_edges(dot, view, prefix) -> None:
+    """Operand edges (type labels; dashed where a repeated block feeds the next), then outputs."""
+    for src, dst, count, carry in view.edges():
+        attrs = {"label": style.edge_label(src, count)}
+        if carry:
+            attrs.update(style="dashed", label=f"{style.edge_label(src, 1)} (next copy)")
+        elif dst.role == "backward":
+            attrs["color"] = style.ROLE_LINE["backward"]
+        dot.edge(value_id(src, prefix), value_id(dst, prefix), **attrs)
+    for names, v in view.outputs:
+        dot.edge(value_id(v, prefix), f"{prefix}out_{names[0]}", label=style.edge_label(v, 1),
+                 color="#2e7d32")
+
+
+def _anchor_backward(dot, view, prefix) -> None:
+    """Invisible edges from the last forward node to each backward node without operands (the
+    seed gradient, Jacobian identities), so that the backward pass is drawn after the forward."""
+    nodes = view.nodes
+    forward = [n for n in nodes if n.role == "forward"]
+    if not forward:
+        return
+    for n in nodes:
+        if n.role == "backward" and not n.inputs:
+            dot.edge(value_id(forward[-1], prefix), value_id(n, prefix), style="invis")
+
+
+def value_id(value, prefix: str = "") -> str:
+    """The DOT id of a value: `in_<name>` for inputs (names are identifiers), `n<id>` for nodes."""
+    return f"{prefix}in_{value.name}" if value.op == "input" else f"{prefix}n{value.id}"
+
+
+def add_legend(dot, kinds, prefix: str = "") -> None:
+    """A key to the kinds of nodes drawn, as one table node below the outputs."""
+    if kinds:
+        dot.node(f"{prefix}legend", style.legend_label(kinds), shape="plain", fontsize="9")

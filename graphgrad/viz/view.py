@@ -1,0 +1,80 @@
+"""What a picture shows of a graph: which values are drawn, which stand for repeated copies,
+and the edges between drawn values.
+
+The full view draws every value. The collapsed view (`summary.collapsed_view`) draws one copy of
+each run of repeated layers; every other value maps to the drawn copy that stands for it, so
+that no edge of the graph is lost, only merged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..graph.errors import GraphError
+from ..graph.ir import Graph
+
+
+@dataclass(frozen=True)
+class Group:
+    """A run of `repeats` structurally identical blocks; `nodes` is the first block, drawn once."""
+
+    nodes: tuple
+    repeats: int
+    first: object  # the first node of the run
+    last: object  # the last node of the run
+
+
+@dataclass
+class View:
+    """The drawn subset of a graph. `rep` maps each value to the value drawn for it; `names`
+    lists the input names a drawn input stands for; `outputs` is [(names, drawn value)]."""
+
+    graph: Graph
+    rep: dict
+    groups: list = field(default_factory=list)
+    group_of: dict = field(default_factory=dict)  # drawn node -> index into groups
+    block_of: dict = field(default_factory=dict)  # node in a group -> its block number
+    names: dict = field(default_factory=dict)  # drawn input -> [input names]
+    outputs: list = field(default_factory=list)
+
+    @property
+    def inputs(self) -> list:
+        return [v for v in self.graph.input_values.values() if self.rep[v] is v]
+
+    @property
+    def nodes(self) -> list:
+        return [n for n in self.graph.nodes if self.rep[n] is n]
+
+    @property
+    def parameters(self) -> set:
+        """Names of the inputs that get a gradient (the graph has an output `grad_<name>`)."""
+        outs = self.graph.output_values
+        return {name for name in self.graph.input_values if f"grad_{name}" in outs}
+
+    def edges(self) -> list:
+        """[(src, dst, count, carry)] between drawn values in graph order; `count` merged
+        operand edges; `carry` marks an edge from one repeated block into the next."""
+        found = {}
+        for node in self.graph.nodes:
+            for v in node.inputs:
+                src, dst = self.rep[v], self.rep[node]
+                carry = (node in self.block_of and v in self.block_of
+                         and self.block_of[v] != self.block_of[node])
+                key = (src, dst, carry)
+                found[key] = found.get(key, 0) + 1
+        return [(s, d, count, carry) for (s, d, carry), count in found.items()]
+
+
+def check_graph(g) -> Graph:
+    """The argument as a Graph, or a GraphError naming what was passed instead."""
+    if not isinstance(g, Graph):
+        raise GraphError(f"expected a gg.Graph to draw, got {type(g).__name__}")
+    return g
+
+
+def full_view(g: Graph) -> View:
+    """Every input, node and output drawn as itself."""
+    rep = {v: v for v in g.input_values.values()}
+    rep.update((n, n) for n in g.nodes)
+    names = {v: [v.name] for v in g.input_values.values()}
+    outputs = [([name], v) for name, v in g.output_values.items()]
+    return View(g, rep, names=names, outputs=outputs)

@@ -1,0 +1,58 @@
+"""Formulas of explicit Jacobians from operand names, subscripts, sizes, short expressions."""
+import numpy as np
+
+import graphgrad as gg
+from graphgrad.viz.labels import expression, jacobian_formula, size_text, subscript
+
+
+def jacobian_graph():
+    g = gg.Graph("j")
+    x, w2 = g.input("x", (64, 1000)), g.input("w2", (100, 10))
+    h = g.input("h", (64, 100))
+    b = dict(role="backward")
+    eye = lambda n: g.add("eye", [], {"n": n, "dtype": "float64"}, **b)  # noqa: E731
+    nodes = {
+        "kron_x": g.add("kron", [x, eye(100)], **b),
+        "kron_w2": g.add("kron", [eye(64), g.add("transpose", [w2], {"axes": None}, **b)], **b),
+        "eye": eye(100),
+    }
+    zero = g.add("constant", [], {"value": np.array(0.0)}, **b)
+    long_expr = g.add("multiply", [g.add("tanh", [g.add("exp", [h], **b)], **b),
+                                   g.add("sigmoid", [g.add("sqrt", [h], **b)], **b)], **b)
+    nodes["diag_short"] = g.add("diag", [g.add("reshape", [g.add("cast", [g.add(
+        "greater", [h, zero], **b)], {"dtype": "float64"}, **b)], {"shape": (-1,)}, **b)], **b)
+    nodes["diag_long"] = g.add("diag", [g.add("reshape", [long_expr], {"shape": (-1,)}, **b)], **b)
+    mixed = g.add("add", [g.add("exp", [g.add("tanh", [h], **b)], **b),
+                          g.add("log", [g.add("sqrt", [g.add("slice", [x], {"index": (
+                              (0, 64, 1), (0, 100, 1))}, **b)], **b)], **b)], **b)
+    nodes["diag_v"] = g.add("diag", [g.add("reshape", [mixed], {"shape": (-1,)}, **b)], **b)
+    return g, nodes
+
+
+def test_jacobian_formulas_use_operand_names():
+    _, nodes = jacobian_graph()
+    assert jacobian_formula(nodes["kron_x"]) == "x ⊗ I₁₀₀"
+    assert jacobian_formula(nodes["kron_w2"]) == "I₆₄ ⊗ w2ᵀ"
+    assert jacobian_formula(nodes["eye"]) == "I₁₀₀"
+    assert jacobian_formula(nodes["diag_short"]) == "diag(h > 0)"
+    assert jacobian_formula(nodes["diag_long"]) == "diag(f′(h))"  # too long: named by its source
+    assert jacobian_formula(nodes["diag_v"]) == "diag(v)"  # two sources (h, x)
+
+
+def test_expressions_prefer_user_names():
+    g = gg.Graph("e")
+    a, b = g.input("a", (3, 3)), g.input("b", (3, 3))
+    with g:
+        s = a + b
+        t = (s * 2.0).T
+        assert expression(t.value) == "((a + b) ⊙ 2)ᵀ"
+        s.name = "s"
+        assert expression(t.value) == "(s ⊙ 2)ᵀ"
+        deep = gg.exp(gg.exp(gg.exp(gg.exp(gg.exp(a)))))
+        assert expression(deep.value).startswith("exp(exp(exp(%")
+
+
+def test_subscripts_and_sizes():
+    assert subscript(6400) == "₆₄₀₀"
+    assert size_text(6400 * 100000 * 8) == "5.1 GB"
+    assert size_text(800) == "800 B" and size_text(51_200) == "51.2 kB"
