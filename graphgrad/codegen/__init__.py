@@ -1,1 +1,7 @@
-"""codegen layer."""
+"""Code generation: a Graph becomes a plain numpy or jax.numpy module (`emit`), a checked callable
+(`compile`) or a file (`export`). One emitter; one op -> template table per backend."""
+from .emitter import BACKENDS, emit, get_backend
+from .compile import CompiledFunction, check_budget, compile
+from .export import export
+
+__all__ = ["BACKENDS", "CompiledFunction", "check_budget", "compile", "emit", "export", "get_backend"]

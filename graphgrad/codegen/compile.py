@@ -1,0 +1,98 @@
+"""`gg.compile`: optimize, check the memory budget, emit, and load the module into a callable
+that checks its arguments' shapes and dtypes cheaply before running the generated function."""
+from __future__ import annotations
+
+import builtins
+import inspect
+import linecache
+
+import numpy as np
+
+from ..graph import JACOBIAN_OPS
+from ..graph.analysis import nbytes
+from ..graph.errors import MemoryBudgetError
+from ..graph.evaluate import bind_arguments
+from ..graph.spec import format_type
+from .emitter import emit, get_backend
+from .liveness import live_nodes
+
+
+def _optimized(g, optimize: bool):
+    if not optimize:
+        return g
+    from ..passes import optimize as run_pipeline  # lazy: passes may import codegen's siblings
+
+    return run_pipeline(g)
+
+
+def check_budget(g, max_bytes) -> None:
+    """Refuse, before anything is allocated, a graph whose largest computed value exceeds
+    `max_bytes` (MemoryBudgetError naming the node, its shape, its size and the way out)."""
+    if max_bytes is None:
+        return
+    best, where = 0, None
+    for node in live_nodes(g):  # the values the generated code will actually compute
+        size = nbytes(node)
+        if size > best:
+            best, where = size, node
+    if best <= max_bytes:
+        return
+    label = f"{where.ref} ({where.op}{', ' + repr(where.name) if where.name else ''})"
+    jacobians = any(n.op in JACOBIAN_OPS for n in g.nodes)
+    way_out = ("use optimize=True (gg.passes.rewrite_jacobians removes explicit Jacobians) "
+               "or raise max_bytes" if jacobians else "raise max_bytes")
+    raise MemoryBudgetError(
+        f"node {label} of shape {where.shape} ({where.dtype}) would take {best:,} bytes ({best / 1e9:.3g} GB), over the budget max_bytes={max_bytes:,}; "
+        f"{way_out}")
+
+
+class CompiledFunction:
+    """A generated function with its source; calls check each argument's shape and dtype first."""
+
+    def __init__(self, fn, source, graph, backend):
+        self._fn, self.source, self.graph, self.backend = fn, source, graph, backend
+        self._specs = graph.inputs
+        self.input_names = tuple(graph.inputs)
+        self.output_names = tuple(graph.outputs)
+        self._fast = tuple((s.shape, np.dtype(s.dtype)) for s in graph.inputs.values())
+        self.__name__ = self.__qualname__ = graph.name
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in self.input_names])
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self._fast):
+            return self._fn(*bind_arguments(self._specs, args, kwargs).values())
+        for a, (shape, dtype) in zip(args, self._fast):
+            if getattr(a, "shape", None) != shape or getattr(a, "dtype", None) != dtype:
+                return self._fn(*bind_arguments(self._specs, args, {}).values())
+        return self._fn(*args)
+
+    def __repr__(self):
+        ins = ", ".join(f"{n}: {format_type(s.shape, s.dtype)}" for n, s in self._specs.items())
+        return f"<compiled {self.backend} function {self.__name__}({ins})>"
+
+
+def load_source(source: str, fname: str, filename: str):
+    """Execute generated module source and return its function (registered with linecache so that
+    tracebacks show the generated lines)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": f"graphgrad_generated_{fname}", "__builtins__": builtins}
+    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - our own emitted code
+    return namespace[fname]
+
+
+def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  # noqa: A001
+    """A callable computing `g`'s outputs with generated numpy or jax code (same calling
+    convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
+    first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate."""
+    be = get_backend(backend)
+    g = _optimized(g, optimize)
+    check_budget(g, max_bytes)
+    source = emit(g, be)
+    fn = load_source(source, g.name, f"<graphgrad {be.name}: {g.name}>")
+    if be.name == "jax" and jit:
+        import jax
+
+        fn = jax.jit(fn)
+    return CompiledFunction(fn, source, g, be.name)

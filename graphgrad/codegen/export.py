@@ -1,0 +1,16 @@
+"""`gg.export`: write the generated module to a file that needs only numpy (or jax) to run."""
+from __future__ import annotations
+
+import pathlib
+
+from .compile import _optimized
+from .emitter import emit, get_backend
+
+
+def export(g, path, backend="numpy", *, optimize=True, name=None) -> pathlib.Path:
+    """Write the module computing `g` (optimized first unless `optimize=False`) to `path`."""
+    be = get_backend(backend)
+    source = emit(_optimized(g, optimize), be, name=name)
+    path = pathlib.Path(path)
+    path.write_text(source, encoding="utf-8")
+    return path
