@@ -142,7 +142,7 @@ class Graph:
         try:
             attrs = prepare_attrs(opdef, specs, dict(attrs or {}))
             spec = opdef.infer(*specs, **attrs)
-        except (ShapeError, DTypeError) as e:
+        except GraphError as e:  # ShapeError, DTypeError, or a bad attribute: name the user's line
             detail = f" with operand shapes {_describe(inputs)}" if inputs else ""
             raise type(e)(f"{op}{detail}: {e} (at {user_site()})") from None
         node = Node(self, len(self._nodes), op, inputs, attrs, spec, role, name)

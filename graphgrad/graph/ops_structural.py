@@ -74,8 +74,16 @@ def sum_to_axes(shape, target):
     return tuple(range(lead)), ones
 
 
+def broadcasts_to(shape, target) -> bool:
+    """Whether numpy can broadcast `shape` to exactly `target`."""
+    try:
+        return len(shape) <= len(target) and broadcast_shapes(shape, target) == target
+    except ShapeError:
+        return False
+
+
 def _sum_to_infer(x, *, shape):
-    if len(shape) > x.ndim or broadcast_shapes(shape, x.shape) != x.shape:
+    if not broadcasts_to(shape, x.shape):
         raise ShapeError(f"cannot sum {x.shape} to {shape}: {shape} does not broadcast to {x.shape}")
     return TensorSpec(shape, same_float_dtype([x]))
 
@@ -130,7 +138,7 @@ register(OpDef("transpose", 1, "shape",
 
 def _broadcast_to_infer(x, *, shape):
     check_shape(shape)
-    if len(shape) < x.ndim or broadcast_shapes(x.shape, shape) != shape:
+    if not broadcasts_to(x.shape, shape):
         raise ShapeError(f"cannot broadcast {x.shape} to {shape}")
     return TensorSpec(shape, x.dtype)
 
