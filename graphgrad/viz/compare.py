@@ -36,8 +36,5 @@ def compare(before, after, *, titles=("explicit Jacobians", "rewritten"), summar
 
 
 def _side_title(g, title) -> str:
-    """`title` in bold above the graph's default heading (name, counts, largest intermediate)."""
-    from .labels import escape
-
-    default = title_label(g)[1:-1]  # strip the outer <...> of the HTML label
-    return f'<<FONT POINT-SIZE="18"><B>{escape(title, 80)}</B></FONT><BR/>{default}>'
+    """`title` in bold above the graph's counts and largest intermediate."""
+    return title_label(g, title)

@@ -59,9 +59,9 @@ def new_digraph(name: str, rankdir: str = "TB") -> graphviz.Digraph:
 
 
 def title_label(g, title=None) -> str:
-    """The user's title, or `name` plus a line of counts and the largest intermediate."""
-    if title is not None:
-        return f"<<B>{escape(title, 120)}</B>>"
+    """The user's title (default: the graph's name) above a line of counts, the largest
+    intermediate and the passes that made the graph."""
+    head = escape(g.name if title is None else title, 120)
     counts = {r: sum(1 for n in g.nodes if n.role == r) for r in ROLES}
     size, where = largest_intermediate(g)
     stats = f"{len(g)} nodes: {counts['forward']} forward, {counts['backward']} backward"
@@ -69,7 +69,7 @@ def title_label(g, title=None) -> str:
         stats += f" · largest intermediate {size_text(size)} ({where.ref} {where.op})"
     if g.passes:
         stats += " · passes: " + escape(", ".join(g.passes), 80)
-    return f"<<B>{escape(g.name)}</B><BR/>{small(stats)}>"
+    return f'<<FONT POINT-SIZE="18"><B>{head}</B></FONT><BR/>{small(stats)}>'
 
 
 def draw_view(dot, view: View, prefix: str = "") -> list:
@@ -139,14 +139,15 @@ def _draw_edges(dot, view, prefix) -> None:
 
 
 def _anchor_backward(dot, view, prefix) -> None:
-    """Invisible edges from the last forward node to each backward node without operands (the
-    seed gradient, Jacobian identities), so that the backward pass is drawn after the forward."""
+    """Invisible edges from the last forward node to each backward node that reads no backward
+    value (the seed, Jacobian identities, transposes of inputs), so that the backward pass is
+    drawn after the forward pass instead of beside its top."""
     nodes = view.nodes
     forward = [n for n in nodes if n.role == "forward"]
     if not forward:
         return
     for n in nodes:
-        if n.role == "backward" and not n.inputs:
+        if n.role == "backward" and all(view.rep[v].role != "backward" for v in n.inputs):
             dot.edge(value_id(forward[-1], prefix), value_id(n, prefix), style="invis")
 
 

@@ -63,11 +63,24 @@ def size_text(nbytes: int) -> str:
 
 
 def attrs_text(node, limit: int = 40) -> str:
-    """The node's attributes as one short line (`axis=(1,) keepdims=True`), values as printed."""
+    """The node's attributes as one short line (`axis=(1,) keepdims=True`), values as printed;
+    attributes that only repeat the output type or a default (`keepdims=False`) are left out."""
     if node.op in ("constant", "eye"):
         return ""
-    text = " ".join(f"{k}={format_attr(node.attrs[k])}" for k in sorted(node.attrs))
+    shown = [k for k in sorted(node.attrs) if not _implied(node, k, node.attrs[k])]
+    text = " ".join(f"{k}={format_attr(node.attrs[k])}" for k in shown)
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _implied(node, key, value) -> bool:
+    """Whether an attribute says nothing that the label's type line and op do not say."""
+    if key == "shape" and node.op in ("reshape", "broadcast_to"):
+        return tuple(value) == tuple(node.shape)
+    if key == "axes" and node.op == "transpose":
+        return tuple(value) == tuple(reversed(range(len(value))))
+    if key == "dtype" and node.op == "cast":
+        return value == node.dtype
+    return (key, value) in (("keepdims", False), ("axis", None))
 
 
 def constant_text(node) -> str:
