@@ -150,7 +150,7 @@ def _parse(text):
     except GraphError:
         raise
     except (ValueError, RecursionError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-        raise GraphError(f"invalid JSON: {_short(str(e), 200)}") from None
+        raise GraphError(f"invalid JSON: {str(e)[:200]}") from None
 
 
 def _reject_constant(name):
@@ -190,7 +190,7 @@ def _keys(obj, where, required=(), optional=()):
 
 def _list(value, where) -> list:
     if not isinstance(value, list):
-        raise GraphError(f"{where} must be a list, got {type(value).__name__}")
+        raise GraphError(f"{where} must be a list, got {type(value).__name__} {_short(value)}")
     return value
 
 
