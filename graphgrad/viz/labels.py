@@ -14,6 +14,7 @@ from ..graph.spec import format_type
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _MAX_TEXT = 48  # user text longer than this is cut with an ellipsis
 _MAX_FORMULA = 30  # a diag(...) argument longer than this is abbreviated
+_MAX_FACTOR = 18  # likewise a Kronecker factor
 _SYMBOLS = {"add": "+", "subtract": "−", "multiply": "⊙", "divide": "/", "matmul": "·",
             "less": "<", "less_equal": "≤", "greater": ">", "greater_equal": "≥", "equal": "="}
 _TRANSPARENT = ("reshape", "broadcast_to", "cast")  # flattening is implicit in the notation
@@ -132,7 +133,7 @@ def jacobian_formula(node) -> str:
     if node.op == "eye":
         return "I" + subscript(node.attrs["n"])
     if node.op == "kron":
-        a, b = (_atom(expression(v)) for v in node.inputs)
+        a, b = (_atom(_factor(v)) for v in node.inputs)
         return f"{a} ⊗ {b}"
     if node.op == "diag":
         inner = expression(node.inputs[0])
@@ -141,6 +142,16 @@ def jacobian_formula(node) -> str:
             inner = f"f′({names[0]})" if len(names) == 1 else "v"
         return f"diag({inner})"
     return node.op
+
+
+def _factor(value) -> str:
+    """A Kronecker factor: its full formula when short and complete, else one level of it
+    (`tanh(%596)`), else its `%id`."""
+    for depth in (3, 1):
+        text = expression(value, depth)
+        if len(text) <= _MAX_FACTOR and ("%" not in text or depth == 1):
+            return text
+    return value.ref
 
 
 def _named_sources(value, limit: int = 64) -> list:

@@ -56,3 +56,19 @@ def test_subscripts_and_sizes():
     assert subscript(6400) == "₆₄₀₀"
     assert size_text(6400 * 100000 * 8) == "5.1 GB"
     assert size_text(800) == "800 B" and size_text(51_200) == "51.2 kB"
+
+
+def test_long_kronecker_factors_are_abbreviated():
+    g = gg.Graph("k")
+    x, w = g.input("x", (2, 3)), g.input("w", (3, 3))
+    with g:
+        deep = gg.tanh(gg.tanh(gg.tanh(x @ w) @ w) @ w)
+    eye = g.add("eye", [], {"n": 4, "dtype": "float64"}, role="backward")
+    kron = g.add("kron", [deep.value, eye], role="backward")
+    assert jacobian_formula(kron) == f"tanh({deep.value.inputs[0].ref}) ⊗ I₄"
+    wide = gg.Graph("w")
+    names = [wide.input(f"a_very_long_input_name_{i}", (2, 2)) for i in range(2)]
+    with wide:
+        total = names[0] + names[1]
+    kron = wide.add("kron", [total.value, total.value], role="backward")
+    assert jacobian_formula(kron) == f"{total.value.ref} ⊗ {total.value.ref}"
