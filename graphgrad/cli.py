@@ -1,0 +1,202 @@
+"""The `graphgrad` command: compile a graph's gradient to a module, draw it, or check it.
+
+    graphgrad compile model.py:mlp --wrt w1,w2 -o mlp_grad.py
+    graphgrad draw    model.py:mlp --stage optimized -o mlp.svg
+    graphgrad check   model.py:mlp
+
+FILE.py:NAME names a `gg.Graph` (e.g. a `@gg.function`) defined in FILE.py. A user mistake prints
+one line to stderr and exits 2; `check` exits 1 when the gradients disagree with finite differences.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import runpy
+import sys
+
+EXAMPLES = """\
+examples:
+  graphgrad compile model.py:mlp -o mlp_grad.py                 gradient of every float input
+  graphgrad compile model.py:mlp --wrt w1,w2 --backend jax -o mlp_grad_jax.py
+  graphgrad compile model.py:mlp --style vjp --no-optimize      print the unoptimized VJP code
+  graphgrad draw model.py:mlp --stage backward -o mlp.svg       forward + explicit backward graph
+  graphgrad check model.py:mlp --wrt w1                         exit 1 if gradients are wrong
+"""
+
+
+class UsageError(Exception):
+    """A mistake in the command line or the user's file: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of argparse's usage + error
+        raise UsageError(f"{message} (see graphgrad {self.prog.split()[-1]} --help)"
+                         if " " in self.prog else f"{message} (see graphgrad --help)")
+
+
+def _names(text: str) -> list:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated input names, e.g. w1,w2")
+    return names
+
+
+def _budget(text: str):
+    if text.lower() == "none":
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of bytes or 'none', got {text!r}") from None
+
+
+def _add_common(p, *, style=True):
+    p.add_argument("graph", metavar="FILE.py:NAME", help="the gg.Graph NAME defined in FILE.py, "
+                   "e.g. examples/two_layer_net.py:two_layer_net")
+    p.add_argument("--wrt", type=_names, default=None, metavar="a,b",
+                   help="inputs to differentiate, comma-separated (default: every float input), e.g. --wrt w1,w2")
+    p.add_argument("--of", default=None, metavar="OUT",
+                   help="the scalar output to differentiate (default: the only output), e.g. --of loss")
+    if style:
+        p.add_argument("--style", choices=("jacobian", "vjp"), default="jacobian",
+                       help="backward as explicit Jacobian products (default) or compact VJP rules, "
+                            "e.g. --style vjp")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `graphgrad` command (every option documented with an example)."""
+    parser = _Parser(prog="graphgrad", description=__doc__.split("\n\n")[0],
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="{compile,draw,check}", parser_class=_Parser)
+    p = sub.add_parser("compile", help="write the gradient code of a graph as a Python module",
+                       description="Differentiate FILE.py:NAME, optimize it, and write a module that "
+                       "needs only numpy (or jax).", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(p)
+    p.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
+                   help="target library (default numpy), e.g. --backend jax")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="skip gg.optimize (keeps explicit Jacobians in jacobian style), e.g. --no-optimize")
+    p.add_argument("--no-grad", action="store_true",
+                   help="emit the graph as it is, without appending its gradient, e.g. --no-grad")
+    p.add_argument("--name", default=None, help="name of the generated function "
+                   "(default: the graph's name), e.g. --name mlp_grad")
+    p.add_argument("--max-bytes", type=_budget, default=2**30, metavar="N",
+                   help="refuse code whose largest intermediate exceeds N bytes (default 2**30; "
+                        "'none' for no limit), e.g. --max-bytes 4e9")
+    p.add_argument("-o", "--output", default=None, metavar="OUT.py",
+                   help="file to write (default: print to stdout), e.g. -o mlp_grad.py")
+    p = sub.add_parser("draw", help="draw a graph at some stage with Graphviz",
+                       description="Draw FILE.py:NAME forward, with its backward graph, or optimized.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(p)
+    p.add_argument("--stage", choices=("forward", "backward", "optimized"), default="backward",
+                   help="forward graph, forward + backward (default), or after gg.optimize, "
+                        "e.g. --stage optimized")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.svg",
+                   help="picture to write; the format comes from the suffix (svg, png, pdf), e.g. -o mlp.png")
+    p = sub.add_parser("check", help="compare gradients with central finite differences",
+                       description="Run gg.check_grads on FILE.py:NAME with random inputs; print the "
+                       "worst relative error; exit 1 on a mismatch.", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(p, style=False)
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0), e.g. --seed 3")
+    p.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6; "
+                   "float32 graphs want about 1e-3), e.g. --eps 1e-3")
+    p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default 1e-5), e.g. --rtol 1e-2")
+    p.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance (default 1e-8), e.g. --atol 1e-6")
+    return parser
+
+
+def load_graph(spec: str):
+    """The gg.Graph named by FILE.py:NAME, running FILE.py the way `python FILE.py` would."""
+    from .graph import Graph
+
+    path, sep, name = spec.rpartition(":")
+    if not sep or not path or not name:
+        raise UsageError(f"expected FILE.py:NAME, got {spec!r}")
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise UsageError(f"no such file: {path}")
+    sys.path.insert(0, str(file.resolve().parent))
+    try:
+        namespace = runpy.run_path(str(file), run_name="__graphgrad__")
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - any failure in the user's file: one line
+        raise UsageError(f"running {path} failed: {type(e).__name__}: {e}") from None
+    finally:
+        sys.path.pop(0)
+    if name not in namespace:
+        graphs = sorted(k for k, v in namespace.items() if isinstance(v, Graph))
+        hint = f" (graphs there: {', '.join(graphs)})" if graphs else " (it defines no gg.Graph)"
+        raise UsageError(f"{path} has no {name!r}{hint}")
+    graph = namespace[name]
+    if not isinstance(graph, Graph):
+        raise UsageError(f"{name!r} in {path} is of type {type(graph).__name__}, not a gg.Graph "
+                         "(decorate the function with @gg.function)")
+    return graph
+
+
+def _compile(args) -> int:
+    from . import codegen, grad, optimize
+
+    g = load_graph(args.graph)
+    if not args.no_grad:
+        g = grad(g, args.wrt, of=args.of, style=args.style)
+    elif args.wrt or args.of:
+        raise UsageError("--wrt and --of choose what to differentiate; they make no sense with --no-grad")
+    if not args.no_optimize:
+        g = optimize(g)
+    codegen.check_budget(g, args.max_bytes)
+    source = codegen.emit(g, args.backend, name=args.name)
+    if args.output is None:
+        sys.stdout.write(source)
+    else:
+        pathlib.Path(args.output).write_text(source, encoding="utf-8")
+        print(f"wrote {args.output} ({len(g)} nodes, {args.backend})")
+    return 0
+
+
+def _draw(args) -> int:
+    from . import grad, optimize, viz
+
+    g = load_graph(args.graph)
+    if args.stage != "forward":
+        g = grad(g, args.wrt, of=args.of, style=args.style)
+    if args.stage == "optimized":
+        g = optimize(g)
+    print(f"wrote {viz.render(g, args.output)}")
+    return 0
+
+
+def _check(args) -> int:
+    from . import GradientCheckError, check_grads
+
+    g = load_graph(args.graph)
+    try:
+        worst = check_grads(g, args.wrt, of=args.of, seed=args.seed, eps=args.eps, rtol=args.rtol,
+                            atol=args.atol)
+    except GradientCheckError as e:
+        print(f"graphgrad check: mismatch: {_one_line(e)}", file=sys.stderr)
+        return 1
+    print(f"gradients of {g.name!r} match finite differences: worst relative error {worst:.3g}")
+    return 0
+
+
+def _one_line(e) -> str:
+    return " ".join(str(e).split())
+
+
+def main(argv=None) -> int:
+    """Run the command; return the exit status (0 ok, 1 gradient mismatch, 2 user mistake)."""
+    from .graph import GraphError
+
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("choose a command: compile, draw or check (see graphgrad --help)")
+        return {"compile": _compile, "draw": _draw, "check": _check}[args.command](args)
+    except (UsageError, GraphError, OSError) as e:
+        print(f"graphgrad: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help and --version end here
+        return e.code if isinstance(e.code, int) else 0

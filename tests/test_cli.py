@@ -1,0 +1,131 @@
+"""The `graphgrad` command: each subcommand, exit codes 0/1/2, and one-line errors."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from graphgrad.cli import main
+
+MODEL = '''
+import graphgrad as gg
+
+@gg.function
+def two_layer_net(x: gg.f64[8, 5], y: gg.f64[8, 3], w1: gg.f64[5, 4], w2: gg.f64[4, 3]):
+    h = x @ w1
+    h_relu = gg.maximum(h, 0)
+    y_pred = h_relu @ w2
+    return gg.sum(gg.square(y_pred - y))
+
+@gg.function
+def coarse(x: gg.f32[20], w: gg.f32[20]):
+    return gg.sum(gg.tanh(x * w) * 3.0)
+
+not_a_graph = 3
+'''
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(MODEL)
+    return path
+
+
+def one_line_error(capsys, argv, *, code=2):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_compile_writes_a_module_that_computes_the_gradient(model, tmp_path, capsys):
+    out = tmp_path / "grad.py"
+    assert main(["compile", f"{model}:two_layer_net", "--wrt", "w1,w2", "-o", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    namespace = {}
+    exec(out.read_text(), namespace)  # noqa: S102 - the module under test
+    rng = np.random.default_rng(0)
+    x, y, w1, w2 = (rng.standard_normal(s) for s in [(8, 5), (8, 3), (5, 4), (4, 3)])
+    loss, grad_w1, grad_w2 = namespace["two_layer_net"](x, y, w1, w2)
+    h = x @ w1
+    grad_y_pred = 2.0 * (np.maximum(h, 0) @ w2 - y)
+    np.testing.assert_allclose(grad_w2, np.maximum(h, 0).T @ grad_y_pred, rtol=1e-12)
+    np.testing.assert_allclose(grad_w1, x.T @ ((grad_y_pred @ w2.T) * (h > 0)), rtol=1e-12)
+
+
+def test_compile_options_reach_the_code(model, capsys):
+    assert main(["compile", f"{model}:two_layer_net", "--backend", "jax", "--style", "vjp",
+                 "--name", "step", "--wrt", "w2"]) == 0
+    src = capsys.readouterr().out
+    assert "import jax.numpy as jnp" in src and "def step(x, y, w1, w2):" in src
+    assert "grad_w2" in src and "grad_w1" not in src and "grad-vjp" in src
+    assert main(["compile", f"{model}:two_layer_net", "--no-optimize"]) == 0
+    assert "np.kron(" in capsys.readouterr().out
+    assert main(["compile", f"{model}:two_layer_net", "--no-grad"]) == 0
+    assert "grad" not in capsys.readouterr().out.split("def two_layer_net")[1]
+    err = one_line_error(capsys, ["compile", f"{model}:two_layer_net", "--no-optimize",
+                                  "--max-bytes", "1000"])
+    assert "MemoryBudget" not in err and "over the budget max_bytes=1,000" in err
+
+
+def test_check_prints_the_worst_error_and_exits_1_on_a_mismatch(model, capsys):
+    assert main(["check", f"{model}:two_layer_net", "--wrt", "w1"]) == 0
+    assert "worst relative error" in capsys.readouterr().out
+    err = one_line_error(capsys, ["check", f"{model}:coarse"], code=1)  # float32 with eps=1e-6
+    assert "mismatch" in err and "'x'" in err
+    assert main(["check", f"{model}:coarse", "--eps", "1e-2", "--rtol", "5e-2", "--atol", "1e-3"]) == 0
+
+
+def test_draw_renders_or_says_why_not(model, tmp_path, capsys):
+    out = tmp_path / "net.svg"
+    code = main(["draw", f"{model}:two_layer_net", "--stage", "optimized", "-o", str(out)])
+    captured = capsys.readouterr()
+    if code == 0:
+        assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
+    else:  # no Graphviz binary: one clear line
+        assert code == 2 and captured.err.count("\n") == 1 and "dot" in captured.err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["compile", "{m}:nope"], "has no 'nope' (graphs there: coarse, two_layer_net)"),
+    (["compile", "{m}:not_a_graph"], "is of type int, not a gg.Graph"),
+    (["compile", "{d}/missing.py:f"], "no such file"),
+    (["compile", "{m}"], "expected FILE.py:NAME"),
+    (["compile", "{m}:two_layer_net", "--wrt", "zz"], "no input 'zz'"),
+    (["compile", "{m}:two_layer_net", "--backend", "torch"], "invalid choice: 'torch'"),
+    (["compile", "{m}:two_layer_net", "--no-grad", "--wrt", "w1"], "--no-grad"),
+    (["compile", "{m}:two_layer_net", "-o", "{d}/no/such/dir/out.py"], "No such file or directory"),
+    (["check", "{m}:two_layer_net", "--of", "loss"], "loss"),
+    (["draw", "{m}:two_layer_net"], "-o/--output"),
+    (["frobnicate"], "invalid choice"),
+    ([], "choose a command"),
+    (["compile", "{d}/broken.py:f"], "running"),
+])
+def test_user_mistakes_print_one_line_and_exit_2(model, tmp_path, capsys, argv, words):
+    (tmp_path / "broken.py").write_text("import graphgrad as gg\nx = 1 / 0\n")
+    argv = [a.format(m=model, d=tmp_path) for a in argv]
+    assert words in one_line_error(capsys, argv)
+
+
+def test_help_documents_every_option_with_an_example(capsys):
+    for command in ("compile", "draw", "check"):
+        with pytest.raises(SystemExit) as info:
+            from graphgrad.cli import build_parser
+
+            build_parser().parse_args([command, "--help"])
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        assert "examples:" in text and f"graphgrad {command} model.py:mlp" in text
+        section = text.split("options:")[1].split("examples:")[0]
+        entries = [" ".join(e.split()) for e in section.split("\n  -")[2:]]  # after -h/--help
+        assert len(entries) >= 4
+        for entry in entries:
+            assert "e.g. -" in entry, entry
+
+
+def test_python_dash_m_graphgrad_runs_the_command(model):
+    done = subprocess.run([sys.executable, "-m", "graphgrad", "compile", f"{model}:nope"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("graphgrad: error:")
+    assert done.stderr.count("\n") == 1
