@@ -36,7 +36,11 @@ def bind_arguments(graph, args, kwargs) -> dict:
 def check_argument(name, spec, value):
     """One argument as an array of the input's shape and dtype, or ValueError naming the input."""
     if isinstance(value, (int, float, list, tuple)) and not isinstance(value, bool):
-        value = np.asarray(value, dtype=spec.dtype)
+        try:
+            value = np.asarray(value, dtype=spec.dtype)
+        except (TypeError, ValueError, OverflowError) as e:  # ragged lists, strings
+            raise ValueError(f"input {name!r}: expected a {spec.dtype} array of shape {spec.shape}, "
+                             f"got a {type(value).__name__} numpy cannot convert ({e})") from None
     shape = tuple(getattr(value, "shape", ()))
     dtype = str(getattr(value, "dtype", type(value).__name__))
     if shape != spec.shape:
