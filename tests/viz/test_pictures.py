@@ -1,5 +1,6 @@
 """docs/make_pictures.py: the seed network's stages drawn from gg.grad and gg.optimize."""
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,9 @@ def pictures():
 def test_stages_show_the_jacobians_and_their_rewrite(pictures):
     stages = {name: parse(dot.source) for name, dot in pictures.stages().items()}
     backward = " ".join(a.get("label", "") for a in stages["two_layer_backward"].nodes.values())
-    for formula in ("x ⊗ I₁₀₀", "I₆₄ ⊗ w2ᵀ", "h_relu ⊗ I₁₀", "diag(f′(h))", "5.1 GB"):
+    for formula in ("x ⊗ I₁₀₀", "I₆₄ ⊗ w2ᵀ", "h_relu ⊗ I₁₀", "diag(2 ⊙ (y_pred − y))", "5.1 GB"):
         assert formula in backward
+    assert re.search(r"diag\((f′\(h\)|dh_relu_dh)\)", backward)  # the ReLU's f′, or autodiff's name
     optimized = stages["two_layer_optimized"]
     assert all(a.get("shape") != "box3d" for a in optimized.nodes.values())
     assert "cluster_backward" in optimized.clusters
