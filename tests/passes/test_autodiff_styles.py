@@ -136,6 +136,7 @@ def test_vjp_names_read_like_the_seed_backprop():
     assert grad_y_pred.name == "grad_y_pred"
     names = {n.name for n in dg.nodes if n.role == "backward"}
     assert {"grad_loss", "grad_y_pred", "grad_h_relu", "grad_h", "grad_w1", "grad_x", "grad_y"} <= names
+    assert "dh_relu_dh" in names  # the elementwise partial of a named value w.r.t. a named operand
 
 
 def test_partials_of_one_and_minus_one_multiply_nothing():
@@ -199,3 +200,15 @@ def test_float32_graph_gets_float32_gradients():
         got = env[dg.output_values["grad_x"]]
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, 2 / np.cosh(xv.astype(np.float64)) ** 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("g", MODELS + [mlp(64, 1000, 100, 10)], ids=lambda g: f"{g.name}{len(g.inputs)}")
+def test_jacobian_form_is_what_optimize_rewrites(g):
+    """The fixed Jacobian form meets passes.rewrite_jacobians: after gg.optimize no Jacobian node
+    is left, the graph is no larger than the optimized VJP graph, and the values agree."""
+    jac, vjp = gg.optimize(gg.grad(g, style="jacobian")), gg.optimize(gg.grad(g, style="vjp"))
+    assert not {n.op for n in jac.nodes} & gg.JACOBIAN_OPS
+    assert len(jac) <= len(vjp) + 2
+    values = _random_inputs(g, seed=2)
+    for x, y in zip(gg.evaluate(jac, **values), gg.evaluate(vjp, **values)):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)

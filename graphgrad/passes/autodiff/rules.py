@@ -29,17 +29,19 @@ from .partials import MINUS_ONE, ONE, PARTIALS
 
 def _elementwise(em, node, g, wants):
     """Chain rule through an elementwise op, with its partials from partials.PARTIALS."""
-    def contribution(d):
+    def contribution(x, d):
         if d is None:
             return None
         if d is ONE:
             return g
         if d is MINUS_ONE:
             return em.add("negative", (g,))
+        if d.role == "backward" and d.name is None and node.name and x.name:
+            d.name = f"d{node.name}_d{x.name}"  # reads as ∂y/∂x in generated code
         if em.style == "jacobian":
             return elementwise_product(em, node, g, d)
         return em.add("multiply", (g, d))
-    return tuple(contribution(d) for d in PARTIALS[node.op](em, node, wants))
+    return tuple(contribution(x, d) for x, d in zip(node.inputs, PARTIALS[node.op](em, node, wants)))
 
 
 def _matmul(em, node, g, wants):
