@@ -69,3 +69,20 @@ def test_summary_falls_back_to_op_kinds_when_collapsing_is_not_enough():
     g = seed_forward()  # nothing repeats, so collapsing leaves 7 nodes > threshold 3
     d = parse(gg.viz.to_dot(g, summary=True, threshold=3).source)
     assert "forward_matmul" in d.nodes and "× 2" in d.nodes["forward_matmul"]["label"]
+
+
+def test_source_does_not_depend_on_hash_seeds():
+    """No set or id() order leaks into the DOT: two processes with different hash seeds agree."""
+    import os
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import graphgrad as gg; "
+            "from vizgraphs import *; g = tanh_chain_with_backward(40); "
+            "print(gg.viz.to_dot(g, threshold=50).source + gg.viz.to_dot(g, summary='ops').source"
+            " + gg.viz.compare(seed_jacobian_backward(), g).source)")
+    outs = [subprocess.run([sys.executable, "-c", code, here], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")]
+    assert outs[0] == outs[1] and "× 39" in outs[0]
