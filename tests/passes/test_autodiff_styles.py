@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.graph import evaluate_all, largest_intermediate
+from graphgrad.graph import copy_graph, evaluate_all, largest_intermediate
 
 
 def mlp(n=6, d_in=5, hidden=4, d_out=3):
@@ -212,3 +212,27 @@ def test_jacobian_form_is_what_optimize_rewrites(g):
     values = _random_inputs(g, seed=2)
     for x, y in zip(gg.evaluate(jac, **values), gg.evaluate(vjp, **values)):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+def test_second_order_through_a_gradient_graph():
+    """grad of a VJP gradient graph (its gradient re-exported under another name) matches jax;
+    through an unrewritten Jacobian-style graph it asks for the rewrite."""
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+
+    @gg.function
+    def f(x: gg.f64[()], w: gg.f64[3]):
+        return gg.sum(gg.tanh(w * x) ** 3)
+
+    def first(style):
+        d1 = gg.grad(f, "x", style=style)
+        h, old_to_new = copy_graph(d1, outputs=False)
+        h.output("dfdx", old_to_new[d1.output_values["grad_x"]])
+        return h
+    w = np.array([0.3, -0.7, 1.1])
+    got = gg.evaluate(gg.grad(first("vjp"), "x", style="vjp"), 0.4, w)[-1]
+    want = jax.grad(jax.grad(lambda x: jnp.sum(jnp.tanh(w * x) ** 3)))(0.4)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(gg.GraphError, match="diag.*rewrite it first"):
+        gg.grad(first("jacobian"), "x")

@@ -78,7 +78,8 @@ def pick_wrt(g, wrt):
         if wrt.count(name) > 1:
             raise GraphError(f"wrt lists input {name!r} twice")
         if f"grad_{name}" in g.outputs:
-            raise GraphError(f"graph {g.name!r} already has an output named 'grad_{name}'")
+            raise GraphError(f"graph {g.name!r} already has an output named 'grad_{name}' (from an "
+                             "earlier grad?); grad adds that output, so rename or drop it first")
     return wrt
 
 
