@@ -1,6 +1,8 @@
 """Whole-graph helpers shared by the passes and code generators: copying and the memory estimate."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .ir import Graph
@@ -28,7 +30,7 @@ def copy_graph(graph: Graph, *, name: str | None = None, outputs: bool = True):
 
 def nbytes(value) -> int:
     """Bytes that one value of this shape and dtype occupies."""
-    return int(np.prod(value.shape, dtype=np.int64)) * np.dtype(value.dtype).itemsize
+    return math.prod(value.shape) * np.dtype(value.dtype).itemsize  # exact: no int64 overflow
 
 
 def largest_intermediate(graph: Graph):

@@ -75,6 +75,16 @@ class Tensor:
     def __iter__(self):
         raise GraphError("a symbolic tensor cannot be iterated; index it (t[i]) instead")
 
+    def __array__(self, dtype=None, copy=None):
+        raise GraphError("a symbolic tensor has no value while tracing, so numpy functions cannot "
+                         "take it; use the gg.* functions (gg.exp, gg.sum, ...) instead")
+
+    def __float__(self):
+        raise GraphError("a symbolic tensor has no value while tracing; float() needs a number")
+
+    def __int__(self):
+        raise GraphError("a symbolic tensor has no value while tracing; int() needs a number")
+
     __hash__ = object.__hash__
 
     # --- operators -----------------------------------------------------------------------

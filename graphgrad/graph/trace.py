@@ -20,7 +20,7 @@ def function(fn=None, *, name=None):
         hints = inspect.get_annotations(fn, eval_str=True)
     except Exception as e:  # noqa: BLE001 - a bad annotation is the user's error
         raise GraphError(f"cannot read the annotations of {fn.__name__}: {e}") from None
-    args = []
+    args, kwargs = [], {}
     for p in inspect.signature(fn).parameters.values():
         spec = hints.get(p.name)
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -28,16 +28,20 @@ def function(fn=None, *, name=None):
         if not isinstance(spec, TensorSpec):
             raise GraphError(f"{fn.__name__}: parameter {p.name!r} needs an annotation such as "
                              f"gg.f64[3, 4], got {spec!r}")
-        args.append(graph.input(p.name, spec.shape, spec.dtype))
+        tensor = graph.input(p.name, spec.shape, spec.dtype)
+        if p.kind == p.KEYWORD_ONLY:
+            kwargs[p.name] = tensor
+        else:
+            args.append(tensor)
     with graph:
-        result, local_names = _call_recording_locals(fn, args)
+        result, local_names = _call_recording_locals(fn, args, kwargs)
     _name_nodes(local_names)
     _set_outputs(graph, result, fn.__name__)
     graph.__doc__ = fn.__doc__
     return graph
 
 
-def _call_recording_locals(fn, args):
+def _call_recording_locals(fn, args, kwargs):
     """Call fn and capture its local variables at return, to name the nodes they hold."""
     captured = {}
     code = fn.__code__
@@ -49,7 +53,7 @@ def _call_recording_locals(fn, args):
     previous = sys.getprofile()
     sys.setprofile(profiler)
     try:
-        result = fn(*args)
+        result = fn(*args, **kwargs)
     finally:
         sys.setprofile(previous)
     return result, captured

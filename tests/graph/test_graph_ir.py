@@ -80,6 +80,23 @@ def test_function_conventions():
     assert gg.f32[()] == gg.TensorSpec((), "float32") and len(pair) == 2
 
 
+def test_keyword_only_parameters_are_inputs():
+    @gg.function
+    def kw(x: gg.f64[3], *, y: gg.f64[3]):
+        return x - y
+
+    assert list(kw.inputs) == ["x", "y"]
+    np.testing.assert_array_equal(gg.evaluate(kw, np.ones(3), y=np.arange(3.0)), 1 - np.arange(3.0))
+
+
+def test_numpy_operands_mix_in_as_constants():
+    g = gg.Graph("mix")
+    x = g.input("x", (3,), "float32")
+    g.output("out", np.float64(2) * x + np.ones(3) - [1.0, 2.0, 3.0])
+    assert g.outputs["out"].dtype == "float32"
+    np.testing.assert_allclose(gg.evaluate(g, np.ones(3, np.float32)), [2, 1, 0])
+
+
 def test_explicit_builder_and_tensor_api():
     g = gg.Graph("mlp")
     x = g.input("x", (4, 5), dtype="float64")
