@@ -79,13 +79,17 @@ class Graph:
     """A static computation graph: named inputs, op nodes in topological order, named outputs."""
 
     def __init__(self, name: str = "graph"):
-        self.name = check_name(name, "graph name")
+        self._name = check_name(name, "graph name")
         self._inputs: dict[str, Input] = {}
         self._nodes: list[Node] = []
         self._outputs: dict[str, Input | Node] = {}
         self.passes: tuple[str, ...] = ()  # names of the passes that produced this graph, in order
 
     # --- views -------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
     @property
     def inputs(self) -> dict:
         return {n: v.spec for n, v in self._inputs.items()}
@@ -226,10 +230,10 @@ def constant_array(value, dtype=None) -> np.ndarray:
         arr = np.asarray(value)
     except Exception:  # noqa: BLE001 - any conversion failure is a user type error
         raise DTypeError(f"cannot use {type(value).__name__} as a tensor") from None
+    if arr.dtype.kind not in "biuf":  # strings, objects, complex: never silently converted
+        raise DTypeError(f"cannot use a {arr.dtype} array as a tensor (float or bool only)")
     if dtype is not None:
         return arr.astype(check_dtype(dtype, allow_bool=True))
     if arr.dtype.kind == "b":
         return arr
-    if arr.dtype.kind in "iuf":
-        return arr.astype(arr.dtype if arr.dtype.name in ("float32", "float64") else "float64")
-    raise DTypeError(f"cannot use a {arr.dtype} array as a tensor (float or bool only)")
+    return arr.astype(arr.dtype if arr.dtype.name in ("float32", "float64") else "float64")
