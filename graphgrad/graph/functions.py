@@ -6,7 +6,6 @@ gradient and code are simpler that way).
 """
 from __future__ import annotations
 
-import builtins
 import numbers
 
 import numpy as np
@@ -112,7 +111,9 @@ sum, mean, max = _reduction("sum"), _reduction("mean"), _reduction("max")
 
 def transpose(x, axes=None):
     """Permute axes; None reverses them (numpy's `.T`)."""
-    return _node("transpose", (as_tensor(x),), {"axes": None if axes is None else tuple(axes)})
+    if isinstance(axes, numbers.Integral):
+        axes = (axes,)
+    return _node("transpose", (as_tensor(x),), {"axes": axes})
 
 
 def reshape(x, shape):
@@ -131,6 +132,8 @@ def broadcast_to(x, shape):
 
 def concatenate(arrays, axis=0):
     """Join a sequence of tensors along an existing axis."""
+    if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
+        raise GraphError(f"concatenate takes a list or tuple of tensors, got {type(arrays).__name__}")
     arrays = list(arrays)
     if not arrays:
         raise GraphError("concatenate needs at least one array")
@@ -160,7 +163,7 @@ def astype(x, dtype):
 
 def constant(value, dtype=None, *, graph=None):
     """A constant tensor in `graph` (default: the graph being traced)."""
-    graph = graph or current_graph()
+    graph = graph if graph is not None else current_graph()  # an empty Graph is falsy (len 0)
     if graph is None:
         raise GraphError("gg.constant needs a graph: call it inside @gg.function, `with graph:`, "
                          "or pass graph=")
@@ -169,11 +172,13 @@ def constant(value, dtype=None, *, graph=None):
 
 def getitem(x, key):
     """Basic slicing: ints, slices (with steps and negative bounds) and one Ellipsis."""
+    x = as_tensor(x)
     key = key if isinstance(key, tuple) else (key,)
-    if builtins.sum(k is Ellipsis for k in key) > 1:
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]  # `in` would compare arrays with ==
+    if len(ellipses) > 1:
         raise GraphError("an index can have only one Ellipsis")
-    if Ellipsis in key:
-        at = key.index(Ellipsis)
+    if ellipses:
+        at = ellipses[0]
         key = key[:at] + (slice(None),) * (x.ndim - len(key) + 1) + key[at + 1:]
     entries = []
     for axis, k in enumerate(key):

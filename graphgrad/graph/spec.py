@@ -19,7 +19,7 @@ def check_dtype(dtype, *, allow_bool: bool = False) -> str:
         import numpy as np
 
         name = np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):  # not a dtype at all (numpy raises ValueError for some objects)
         name = str(dtype)
     allowed = DTYPES if allow_bool else FLOAT_DTYPES
     if name not in allowed:
