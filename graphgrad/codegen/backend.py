@@ -60,37 +60,42 @@ class Ctx:
 
 
 @functools.lru_cache(maxsize=None)
-def _contexts(template: str) -> tuple:
-    """For each placeholder, how its operand is used: 'obj' (x.T, x[i]), 'arg' (f(x)), or 'op'."""
-    out = []
+def _parts(template: str) -> tuple:
+    """A string template split into text and (placeholder, use) pairs, where the use says how an
+    operand appears: 'obj' (x.T, x[i]), 'arg' (f(x)) or 'op' (an operand of an operator)."""
+    parts, at = [], 0
     for m in _PLACEHOLDER.finditer(template):
         before, after = template[:m.start()], template[m.end():]
         if after.startswith((".", "[")):
-            out.append("obj")
+            how = "obj"
         elif before.endswith(("(", ", ")) and after.startswith((")", ",")):
-            out.append("arg")
+            how = "arg"
         else:
-            out.append("op")
-    return tuple(out)
+            how = "op"
+        parts += [template[at:m.start()], (m.group(1), how)]
+        at = m.end()
+    return tuple(parts + [template[at:]])
 
 
 def render(template, operands, node, backend: Backend) -> str:
     """The source expression of `node` from its template and its operands' texts."""
-    ctx = Ctx(backend, node)
     if callable(template):
-        return template(operands, node, ctx)
-    contexts = iter(_contexts(template))
-    named = {"np": backend.mod, "dtype": ctx.dtype()}
-
-    def fill(m):
-        key, how = m.group(1), next(contexts)
+        return template(operands, node, Ctx(backend, node))
+    out = []
+    for part in _parts(template):
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        key, how = part
         if key.isdigit():
-            return getattr(operands[int(key)], how)
-        if key == "zero":
-            return getattr(ctx.lit(0.0), how)
-        return named[key]
-
-    return _PLACEHOLDER.sub(fill, template)
+            out.append(getattr(operands[int(key)], how))
+        elif key == "np":
+            out.append(backend.mod)
+        elif key == "dtype":
+            out.append(dtype_text(node.dtype, backend.mod))
+        else:  # zero
+            out.append(getattr(ScalarLiteral(0.0, node.dtype, backend.mod), how))
+    return "".join(out)
 
 
 # --- attribute spellings ----------------------------------------------------------------------

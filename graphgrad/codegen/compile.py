@@ -13,7 +13,7 @@ from ..graph.analysis import nbytes
 from ..graph.errors import MemoryBudgetError
 from ..graph.evaluate import bind_arguments
 from ..graph.spec import format_type
-from .emitter import emit, get_backend
+from .emitter import emit, gc_paused, get_backend
 from .liveness import live_nodes
 
 
@@ -90,7 +90,8 @@ def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  #
     g = _optimized(g, optimize)
     check_budget(g, max_bytes)
     source = emit(g, be)
-    fn = load_source(source, g.name, f"<graphgrad {be.name}: {g.name}>")
+    with gc_paused():
+        fn = load_source(source, g.name, f"<graphgrad {be.name}: {g.name}>")
     if be.name == "jax" and jit:
         import jax
 

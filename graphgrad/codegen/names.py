@@ -19,6 +19,8 @@ _SUFFIX = re.compile(r"^(.*?)_(\d+)$")
 
 def sanitize(hint, fallback: str = "t") -> str:
     """`hint` as a plain ASCII identifier (not yet checked for uniqueness), or `fallback`."""
+    if isinstance(hint, str) and hint.isidentifier() and hint.isascii() and not hint.startswith("__"):
+        return hint
     text = _NOT_WORD.sub("_", str(hint or "")).strip("_") if hint else ""
     if hint and str(hint).startswith("_") and text:
         text = "_" + text  # keep a deliberate leading underscore

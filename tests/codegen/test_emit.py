@@ -6,11 +6,14 @@ import builtins
 import keyword
 import tracemalloc
 
+import jax
 import numpy as np
 import pytest
 
 import graphgrad as gg
 from graphgrad.codegen import emit
+
+jax.config.update("jax_enable_x64", True)
 
 
 def two_layer_net(n=64, d_in=1000, h=100, d_out=10):
@@ -179,3 +182,29 @@ def test_float32_code_stays_float32_through_scalars_and_helpers():
         got = gg.compile(f, backend, optimize=False, jit=False)(x)
         assert np.asarray(got).dtype == np.float32
         np.testing.assert_allclose(np.asarray(got), gg.evaluate(f, x), rtol=2e-6)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_outputs_that_are_inputs_constants_or_shared_values(backend):
+    g = gg.Graph("edges")
+    x = g.input("x", (2, 3)).value
+    t = g.add("transpose", [x], {"axes": None})
+    same = g.add("transpose", [g.add("transpose", [x], {"axes": None})], {"axes": None})
+    g.output("x_again", x)
+    g.output("t", t)
+    g.output("t_again", t)
+    g.output("c", g.add("constant", [], {"value": np.asarray(np.nan)}))
+    g.output("same", same)
+    src = emit(g, backend)
+    assert "return x, t, t, c, same" in src
+    xv = np.arange(6.0).reshape(2, 3)
+    got = run(src, "edges", xv)
+    for a, b in zip(got, gg.evaluate(g, xv)):
+        np.testing.assert_array_equal(np.asarray(a), b)
+
+
+def test_a_graph_without_nodes_or_outputs():
+    g = gg.Graph("nothing")
+    g.input("x", (2,))
+    src = emit(g)
+    assert "return ()" in src and run(src, "nothing", np.zeros(2)) == ()
