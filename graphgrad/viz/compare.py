@@ -13,9 +13,10 @@ SIDES = ("a_", "b_")
 
 
 def compare(before, after, *, titles=("explicit Jacobians", "rewritten"), summary=None,
-            threshold=SUMMARY_THRESHOLD, rankdir="TB", legend=True):
+            threshold=SUMMARY_THRESHOLD, rankdir="TB", legend=True, forward=True):
     """A Digraph with `before` and `after` in two top-level clusters, side by side; DOT ids are
-    prefixed `a_` and `b_`. `summary` and `threshold` apply to each side as in `to_dot`."""
+    prefixed `a_` and `b_`. `summary`, `threshold` and `forward` apply to each side as in
+    `to_dot` (`forward=False` leaves out the forward nodes that no backward node reads)."""
     from .summary import choose_view, draw_op_summary
 
     graphs = (check_graph(before), check_graph(after))
@@ -25,7 +26,7 @@ def compare(before, after, *, titles=("explicit Jacobians", "rewritten"), summar
         with dot.subgraph(name=f"cluster_{prefix}side") as side:
             side.attr(label=_side_title(g, title), style="rounded", color="#999999",
                       fontsize="15", labelloc="t")
-            view = choose_view(g, summary, threshold)
+            view = choose_view(g, summary, threshold, forward)
             if view is None:
                 draw_op_summary(side, g, prefix)
             else:

@@ -21,19 +21,20 @@ ROLES = ("forward", "backward")
 
 
 def to_dot(g, *, title=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir="TB",
-           legend=True) -> graphviz.Digraph:
+           legend=True, forward=True) -> graphviz.Digraph:
     """Draw `g` as a Digraph.
 
     summary: False draws every node; True collapses runs of repeated layers into one copy marked
     "× k" (and, if that still leaves more than `threshold` nodes, draws one box per op kind and
     role with counts); "layers" or "ops" force one of the two; None (the default) summarizes
     only graphs of more than `threshold` op nodes. `title` replaces the default title (the graph's
-    name and node counts); `legend` adds a key to the node kinds.
+    name and node counts); `legend` adds a key to the node kinds; `forward=False` draws, of the
+    forward pass, only the values that backward nodes read.
     """
     from .summary import choose_view, draw_op_summary
 
     g = check_graph(g)
-    view = choose_view(g, summary, threshold)
+    view = choose_view(g, summary, threshold, forward)
     dot = new_digraph(g.name, rankdir)
     dot.attr(label=title_label(g, title), labelloc="t", labeljust="l")
     if view is None:
@@ -68,7 +69,7 @@ def title_label(g, title=None) -> str:
     if where is not None:
         stats += f" · largest intermediate {size_text(size)} ({where.ref} {where.op})"
     if g.passes:
-        stats += " · passes: " + escape(", ".join(g.passes), 80)
+        stats += " · passes: " + escape(", ".join(g.passes), 200)
     return f'<<FONT POINT-SIZE="18"><B>{head}</B></FONT><BR/>{small(stats)}>'
 
 
@@ -85,7 +86,8 @@ def draw_view(dot, view: View, prefix: str = "") -> list:
                      **style.kind_attrs(kind))
     for role in ROLES:
         nodes = [n for n in view.nodes if n.role == role and n not in view.group_of]
-        groups = [i for i, grp in enumerate(view.groups) if grp.nodes[0].role == role]
+        groups = [i for i, grp in enumerate(view.groups) if grp.nodes[0].role == role
+                  and any(n not in view.hidden for n in grp.nodes)]
         if nodes or groups:
             kinds |= _draw_role_cluster(dot, view, role, nodes, groups, params, prefix)
     for names, v in view.outputs:
@@ -101,6 +103,8 @@ def _draw_role_cluster(dot, view, role, nodes, groups, params, prefix) -> set:
     """One cluster per role; repeated-layer groups become nested dashed clusters."""
     kinds = set()
     label = f'<<B>{role}</B>>'
+    if role == "forward" and view.hidden:
+        label = '<<B>forward</B> (only the values the backward pass reads)>'
     with dot.subgraph(name=f"cluster_{prefix}{role}") as cluster:
         cluster.attr(label=label, style="filled,rounded", fillcolor=style.CLUSTER_FILL[role],
                      color=style.ROLE_LINE[role], fontcolor=style.ROLE_LINE[role],
@@ -114,7 +118,8 @@ def _draw_role_cluster(dot, view, role, nodes, groups, params, prefix) -> set:
                 box.attr(label=f"<<B>{note}</B>>", style="dashed,rounded", color=MUTED,
                          fontcolor=MUTED, fontsize="12")
                 for n in grp.nodes:
-                    kinds.add(_draw_node(box, n, params, prefix))
+                    if n not in view.hidden:
+                        kinds.add(_draw_node(box, n, params, prefix))
     return kinds
 
 

@@ -20,25 +20,29 @@ from ..graph.printer import format_attr
 from . import style
 from .labels import escape, type_text
 from .style import html, small
-from .view import Group, View, full_view
+from .view import Group, View, full_view, only_read_forward
 
 MIN_REPEATS = 3
 MAX_PERIOD = 24
 MODES = (None, True, False, "layers", "ops")
 
 
-def choose_view(g, summary, threshold):
+def choose_view(g, summary, threshold, forward=True):
     """The view to draw for a `summary` setting (see `to_dot`); None means the op summary."""
     if summary not in MODES:
         raise GraphError(f"summary must be None, True, False, 'layers' or 'ops', got {summary!r}")
     if summary is False or (summary is None and len(g) <= threshold):
-        return full_view(g)
+        return _trim(full_view(g), forward)
     if summary == "ops":
         return None
-    view = collapsed_view(g)
+    view = _trim(collapsed_view(g), forward)
     if summary == "layers" or len(view.nodes) <= threshold:
         return view
     return None
+
+
+def _trim(view, forward):
+    return view if forward else only_read_forward(view)
 
 
 def signatures(g) -> np.ndarray:

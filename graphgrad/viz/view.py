@@ -35,14 +35,16 @@ class View:
     block_of: dict = field(default_factory=dict)  # node in a group -> its block number
     names: dict = field(default_factory=dict)  # drawn input -> [input names]
     outputs: list = field(default_factory=list)
+    hidden: set = field(default_factory=set)  # drawn stand-ins left out (see only_read_forward)
 
     @property
     def inputs(self) -> list:
-        return [v for v in self.graph.input_values.values() if self.rep[v] is v]
+        return [v for v in self.graph.input_values.values()
+                if self.rep[v] is v and v not in self.hidden]
 
     @property
     def nodes(self) -> list:
-        return [n for n in self.graph.nodes if self.rep[n] is n]
+        return [n for n in self.graph.nodes if self.rep[n] is n and n not in self.hidden]
 
     @property
     def parameters(self) -> set:
@@ -57,6 +59,8 @@ class View:
         for node in self.graph.nodes:
             for v in node.inputs:
                 src, dst = self.rep[v], self.rep[node]
+                if src in self.hidden or dst in self.hidden:
+                    continue
                 carry = (node in self.block_of and v in self.block_of
                          and self.block_of[v] != self.block_of[node])
                 key = (src, dst, carry)
@@ -78,3 +82,19 @@ def full_view(g: Graph) -> View:
     names = {v: [v.name] for v in g.input_values.values()}
     outputs = [([name], v) for name, v in g.output_values.items()]
     return View(g, rep, names=names, outputs=outputs)
+
+
+def only_read_forward(view: View) -> View:
+    """Hide the forward values that no backward node reads (and outputs of hidden values), so
+    that a picture of a gradient shows the backward pass and just what it takes from the forward
+    pass. A graph without backward nodes is left whole."""
+    keep = set()
+    for node in view.graph.nodes:
+        if node.role == "backward":
+            keep.add(view.rep[node])
+            keep.update(view.rep[v] for v in node.inputs)
+    if keep:
+        drawn = list(view.graph.input_values.values()) + list(view.graph.nodes)
+        view.hidden = {view.rep[v] for v in drawn if view.rep[v] not in keep}
+        view.outputs = [(names, v) for names, v in view.outputs if v not in view.hidden]
+    return view

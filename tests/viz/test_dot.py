@@ -114,3 +114,18 @@ def test_graphviz_reads_the_same_structure():
     assert names == sorted(d.nodes)
     assert sorted(edges) == sorted((a, b) for a, b, _ in d.edges)
     assert clusters == {k: sorted(v) for k, v in d.clusters.items()}
+
+
+def test_forward_false_keeps_only_what_the_backward_pass_reads():
+    g = seed_jacobian_backward()
+    d = parse(gg.viz.to_dot(g, forward=False).source)
+    for gone in ("n1", "n3", "n5", "n6", "in_y", "in_w1", "out_loss"):
+        assert gone not in d.nodes
+    for kept in ("n0", "n2", "n4", "in_x", "in_w2", "out_grad_w1", "out_grad_w2"):
+        assert kept in d.nodes
+    forward = {k for k in d.nodes if k[0] == "n" and k[1:].isdigit() and g.nodes[int(k[1:])].role == "forward"}
+    assert forward == {"n0", "n2", "n4"}
+    assert all(a in d.nodes and b in d.nodes for a, b, _ in d.edges)  # no dangling edge
+    assert "only the values the backward pass reads" in d.cluster_attrs["cluster_forward"]["label"]
+    plain = seed_forward()  # nothing backward: drawn whole
+    assert gg.viz.to_dot(plain, forward=False).source == gg.viz.to_dot(plain).source
