@@ -33,7 +33,8 @@ def format_node(node) -> str:
         text += " " + ", ".join(v.ref for v in node.inputs)
     if node.attrs:
         text += " {" + ", ".join(f"{k}={format_attr(node.attrs[k])}" for k in sorted(node.attrs)) + "}"
-    notes = [n for n in (node.name, "backward" if node.role == "backward" else None) if n]
+    hint = node.name if not node.name or node.name.isprintable() else repr(node.name)  # one line
+    notes = [n for n in (hint, "backward" if node.role == "backward" else None) if n]
     return text + (f"  # {' '.join(notes)}" if notes else "")
 
 

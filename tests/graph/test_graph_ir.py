@@ -44,6 +44,13 @@ def test_backward_role_and_hint_are_printed():
     assert str(g).splitlines()[1] == "  %0:f64[2] = negative %x  # gx backward"
 
 
+def test_a_hint_cannot_break_the_one_line_form():
+    g = gg.Graph("b")
+    x = g.input("x", (2,))
+    g.add("negative", [x.value], name="two\nlines")
+    assert str(g).splitlines()[1] == "  %0:f64[2] = negative %x  # 'two\\nlines'"
+
+
 def test_to_networkx_attributes():
     nx_graph = tiny.to_networkx()
     assert list(nx_graph.nodes) == ["x", "w", "%0", "%1", "%2", "%3", "%4", "%5", "%6"]
