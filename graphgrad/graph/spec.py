@@ -45,6 +45,8 @@ def check_shape(shape, what: str = "shape") -> tuple[int, ...]:
             raise ShapeError(f"{what} must be a tuple of ints, got {shape!r}") from None
         if d < 0:
             raise ShapeError(f"{what} has a negative dimension: {shape!r}")
+        if d >= 2 ** 63:  # beyond what numpy (or any index) can hold
+            raise ShapeError(f"{what} has a dimension too large to exist: {shape!r}")
         out.append(d)
     return tuple(out)
 

@@ -196,6 +196,7 @@ CASES = [  # (id, action, exception type, key words of the message)
     ("output_name", lambda: x(3).graph.output("class", x(3)), GraphError, ["'class'"]),
     ("graph_name", lambda: gg.Graph("my graph"), GraphError, ["'my graph'", "identifier"]),
     ("input_shape", lambda: gg.Graph("g").input("x", (3, -1)), ShapeError, ["'x'", "negative"]),
+    ("input_shape_huge", lambda: gg.Graph("g").input("x", (10 ** 30,)), ShapeError, ["'x'", "too large"]),
     ("input_shape_type", lambda: gg.Graph("g").input("x", (3, "a")), ShapeError, ["'x'", "'a'"]),
     ("other_graph", two_graphs, GraphError, ["add", "belongs to graph"]),
     ("if_tensor", if_tensor, GraphError, ["truth value", "where"]),
