@@ -24,8 +24,9 @@ Schema, version 1 (also in docs/json-schema.md)::
 Loading is a closed, strict validation: every key, type, name, reference, shape (at most
 `MAX_NDIM` dimensions and `MAX_ELEMENTS` elements per value) and dtype is checked, ops come only
 from the op table, and every node is rebuilt with `Graph.add`, which re-checks attributes and
-re-infers shapes. Any fault raises GraphError naming where it is. Nothing in the text is ever
-evaluated, imported or looked up as a Python attribute; no data is unpickled.
+re-infers shapes (so the result needs no separate `verify()`). Any fault raises GraphError
+naming where it is. Nothing in the text is ever evaluated, imported or looked up as a Python
+attribute; no data is unpickled.
 """
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ def _read_graph(doc) -> Graph:
         where = f"outputs[{i}]"
         _keys(item, where, required=("name", "ref"))
         graph.output(_string(item["name"], f"{where} name"), _deref(graph, values, item["ref"], where))
-    return graph.verify()
+    return graph  # valid by construction: every node went through Graph.add, operands before it
 
 
 def _parse(text):
@@ -365,6 +366,8 @@ def _array_in(value, where) -> np.ndarray:
 def _float_array(values, dtype, where) -> np.ndarray:
     """Floats as an array of `dtype`; a finite value that does not fit (1e300 as float32) is an error."""
     wide = np.array(values, dtype=np.float64)
+    if dtype == "float64":
+        return wide
     with np.errstate(over="ignore"):
         flat = wide.astype(dtype)
     if np.any(np.isfinite(wide) & ~np.isfinite(flat)):
