@@ -13,8 +13,9 @@ Schema, version 1 (also in docs/json-schema.md)::
   topological order and can hold no cycle; outputs may refer to any input or node.
 - "nodes" keep their order; a node's "attrs" hold exactly the attributes its op declares in the op
   table (canonical form), encoded by kind: int, bool and dtype (a string) as themselves, a float as
-  a number or one of "nan", "inf", "-inf"; "ints" a list of ints; "axes" null, an int or a list of
-  ints; "index" a list of ints and [start, stop, step] triples (ints or null); "array" a constant:
+  a number or one of "nan", "inf", "-inf"; "ints" a list of ints ("optional_ints": or null);
+  "axes" null, an int or a list of ints; "index" a list of ints and [start, stop, step] triples
+  (as `range(size)[slice]` gives them; ints or null); "array" a constant:
       {"dtype": "float32"|"float64"|"bool", "shape": [...], "encoding": "list", "data": [...]}
       {"dtype": ..., "shape": [...], "encoding": "base64", "data": "<raw little-endian bytes>"}
   where a "list" is flat, row-major, of numbers (floats may be "nan", "inf", "-inf") or bools.
