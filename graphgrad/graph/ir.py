@@ -153,6 +153,26 @@ class Graph:
         self._nodes.append(node)
         return node
 
+    def add_like(self, node: Node, inputs, *, role=None, name=None) -> Node:
+        """Append a copy of `node` (op, attributes, type, role, name hint) on `inputs`.
+
+        For passes that rebuild a graph: the operands must have the types of `node`'s operands
+        (checked, else GraphError), so the op-table checks that `node` already passed are not
+        repeated; this keeps a rebuild at a few microseconds per node.
+        """
+        inputs = tuple(self._own(v, f"operand of {node.op}") for v in inputs)
+        if len(inputs) != len(node.inputs) or any(
+                a.shape != b.shape or a.dtype != b.dtype for a, b in zip(inputs, node.inputs)):
+            raise GraphError(f"add_like: operands {_describe(inputs)} do not have the types of "
+                             f"{node.ref}'s operands {_describe(node.inputs)}")
+        role = node.role if role is None else role
+        if role not in ROLES:
+            raise GraphError(f"role must be one of {ROLES}, got {role!r}")
+        new = Node(self, len(self._nodes), node.op, inputs, dict(node.attrs), node, role,
+                   node.name if name is None else name)
+        self._nodes.append(new)
+        return new
+
     def _own(self, value, what):
         value = getattr(value, "value", value)  # a Tensor wraps its value
         if not isinstance(value, (Input, Node)):

@@ -15,6 +15,8 @@ def check_dtype(dtype, *, allow_bool: bool = False) -> str:
     """Normalise a dtype given as a string, numpy dtype or marker; raise DTypeError if unsupported."""
     if isinstance(dtype, DTypeMarker):
         return dtype.dtype
+    if isinstance(dtype, str) and dtype in (DTYPES if allow_bool else FLOAT_DTYPES):
+        return dtype  # the common case, without numpy's (slow) dtype parsing: passes add many nodes
     try:
         import numpy as np
 

@@ -42,7 +42,7 @@ def cse(graph: Graph) -> Graph:
         key = (node.op, tuple(operands), tuple((k, hashable(node.attrs[k])) for k in sorted(node.attrs)))
         found = seen.get(key)
         if found is None:
-            found = seen[key] = b.add(node.op, inputs, node.attrs)
+            found = seen[key] = b.copy(node, inputs)
         return found
 
     return rebuild(graph, visit, name=NAME)[0]

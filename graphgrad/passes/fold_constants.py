@@ -10,7 +10,7 @@ import numpy as np
 
 from ..graph import JACOBIAN_OPS, Graph
 from ..graph.optable import lookup, shape_size
-from .rebuild import rebuild
+from .rebuild import rebuild, remove_dead
 
 NAME = "fold-constants"
 MAX_ELEMENTS = 1024  # results up to this many elements are folded
@@ -23,12 +23,19 @@ def _foldable(node, inputs) -> bool:
 
 
 def fold_constants(graph: Graph) -> Graph:
-    """`graph` with every small all-constant computation replaced by its value."""
+    """`graph` with every small all-constant computation replaced by its value (and the
+    constants only they used dropped)."""
+    folded = []
+
     def visit(b, node, inputs):
         if not _foldable(node, inputs):
-            return b.add(node.op, inputs, node.attrs)
+            return b.copy(node, inputs)
         with np.errstate(all="ignore"):
             value = lookup(node.op).impl(*(v.attrs["value"] for v in inputs), **node.attrs)
+        folded.append(node)
         return b.add("constant", (), {"value": np.asarray(value, dtype=node.dtype)})
 
-    return rebuild(graph, visit, name=NAME)[0]
+    result = rebuild(graph, visit)[0]
+    result = remove_dead(result) if folded else result  # folded nodes' operands may be dead
+    result.passes = graph.passes + (NAME,)
+    return result

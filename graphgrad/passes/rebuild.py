@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..graph import Graph, Node
 from ..graph.optable import lookup, prepare_attrs
 
-MAX_SWEEPS = 8  # a rewrite reaches its fixed point in one sweep; the rest is a safety margin
+MAX_SWEEPS = 8  # one sweep reaches the fixed point and one confirms it; the rest is a margin
 
 
 def live_nodes(graph: Graph) -> set:
@@ -27,10 +27,13 @@ class Proto:
 
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype")
 
-    def __init__(self, op, inputs, attrs):
+    def __init__(self, op, inputs, attrs, like=None):
+        self.op, self.inputs = op, tuple(inputs)
+        if like is not None:  # an old node whose operands kept their types: same attrs and type
+            self.attrs, self.shape, self.dtype = like.attrs, like.shape, like.dtype
+            return
         opdef = lookup(op)
         specs = tuple(v.spec for v in inputs)
-        self.op, self.inputs = op, tuple(inputs)
         self.attrs = prepare_attrs(opdef, specs, dict(attrs or {}))
         spec = opdef.infer(*specs, **self.attrs)
         self.shape, self.dtype = spec.shape, spec.dtype
@@ -51,12 +54,18 @@ class Builder:
         """Add a node as is (role: that of the old node being rebuilt)."""
         return self.graph.add(op, inputs, attrs, role=self.role)
 
-    def make(self, op, inputs, attrs=None):
-        """The simplest value for op(inputs): the first rule that fires, else a new node."""
+    def copy(self, node, inputs):
+        """`node` again (op, attributes, type, name hint) on operands of the same types."""
+        return self.graph.add_like(node, inputs, role=self.role)
+
+    def make(self, op, inputs, attrs=None, like=None):
+        """The simplest value for op(inputs): the first rule that fires, else a new node.
+
+        `like` is the old node being rebuilt, when `inputs` have the types of its operands."""
         rules = self.rules.get(op) if self.rules is not None else ()
         if not rules:
             return self.add(op, inputs, attrs)
-        proto = Proto(op, inputs, attrs)
+        proto = Proto(op, inputs, attrs, like)
         for rule in rules:
             out = rule.apply(proto, self)
             if out is not None:
@@ -65,12 +74,14 @@ class Builder:
                                        f"from {proto.shape} {proto.dtype} to {out.shape} {out.dtype}")
                 self.fired += 1
                 return out
+        if like is not None:
+            return self.copy(like, proto.inputs)
         return self.add(op, proto.inputs, proto.attrs)
 
 
 def copy_node(builder: Builder, node, inputs):
     """The default visit: the same op on the rebuilt operands."""
-    return builder.add(node.op, inputs, node.attrs)
+    return builder.copy(node, inputs)
 
 
 def rebuild(graph: Graph, visit=copy_node, *, rules=None, name=None):
@@ -101,17 +112,21 @@ def remove_dead(graph: Graph, name=None) -> Graph:
 
 
 def rewrite(graph: Graph, rules, name: str) -> Graph:
-    """Apply a rule table in forward sweeps (each new node simplified as it is made, operands
-    first) until a sweep fires no rule; dead nodes are dropped after each sweep."""
+    """Apply a rule table in forward sweeps until a sweep fires no rule.
+
+    Each new node is simplified as it is made, its operands already simplified, so one sweep
+    normally reaches the fixed point and the next one confirms it. A sweep visits only live
+    nodes, so it also drops what the previous sweep left dead.
+    """
     def visit(b, node, inputs):
-        return b.make(node.op, inputs, node.attrs)
+        return b.make(node.op, inputs, node.attrs, like=node)  # replacements keep types
 
     current = graph
     for _ in range(MAX_SWEEPS):
-        result, b = rebuild(current, visit, rules=rules)
-        if not b.fired:  # every node was copied as it was: nothing new is dead
-            current = result
+        current, b = rebuild(current, visit, rules=rules)
+        if not b.fired:
             break
-        current = remove_dead(result)
+    else:
+        current = remove_dead(current)
     current.passes = graph.passes + (name,)
     return current
