@@ -46,14 +46,29 @@ def check_budget(g, max_bytes) -> None:
         f"{way_out}")
 
 
+class Names(tuple):
+    """The input or output names of a compiled function: a tuple that also equals the list of the
+    same names, so that `f.input_names == ["x", "w"]` holds as users expect."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        return tuple.__eq__(self, tuple(other) if isinstance(other, list) else other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = tuple.__hash__
+
+
 class CompiledFunction:
     """A generated function with its source; calls check each argument's shape and dtype first."""
 
     def __init__(self, fn, source, graph, backend):
         self._fn, self.source, self.graph, self.backend = fn, source, graph, backend
         self._specs = graph.inputs
-        self.input_names = tuple(graph.inputs)
-        self.output_names = tuple(graph.outputs)
+        self.input_names = Names(graph.inputs)
+        self.output_names = Names(graph.outputs)
         self._fast = tuple((s.shape, np.dtype(s.dtype)) for s in graph.inputs.values())
         self.__name__ = self.__qualname__ = graph.name
         self.__doc__ = getattr(fn, "__doc__", None)

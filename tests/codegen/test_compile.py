@@ -34,6 +34,8 @@ def test_compiled_function_has_source_names_and_both_calling_conventions(small_g
     f = gg.compile(small_grad)
     assert f.input_names == ("x", "y", "w1", "w2")
     assert f.output_names == ("out", "grad_w1", "grad_w2")
+    assert f.output_names == ["out", "grad_w1", "grad_w2"]  # a tuple that also equals the list
+    assert f.input_names != ["x"] and f.input_names != ("x", "y", "w2", "w1")
     assert f.source.startswith('"""two_layer_net') and "def two_layer_net(x, y, w1, w2):" in f.source
     args = inputs(small_grad)
     want = gg.evaluate(small_grad, *args)
