@@ -54,29 +54,28 @@ def _add_common(p, *, style=True):
     p.add_argument("graph", metavar="FILE.py:NAME", help="the gg.Graph NAME defined in FILE.py, "
                    "e.g. examples/two_layer_net.py:two_layer_net")
     p.add_argument("--wrt", type=_names, default=None, metavar="a,b",
-                   help="inputs to differentiate, comma-separated (default: every float input), e.g. --wrt w1,w2")
-    p.add_argument("--of", default=None, metavar="OUT",
-                   help="the scalar output to differentiate (default: the only output), e.g. --of loss")
+                   help="inputs to differentiate, comma-separated (default: every float input), "
+                        "e.g. --wrt w1,w2")
+    p.add_argument("--of", default=None, metavar="OUT", help="the scalar output to differentiate "
+                   "(default: the only output), e.g. --of loss")
     if style:
         p.add_argument("--style", choices=("jacobian", "vjp"), default="jacobian",
                        help="backward as explicit Jacobian products (default) or compact VJP rules, "
                             "e.g. --style vjp")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the `graphgrad` command (every option documented with an example)."""
-    parser = _Parser(prog="graphgrad", description=__doc__.split("\n\n")[0],
-                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="{compile,draw,check}", parser_class=_Parser)
-    p = sub.add_parser("compile", help="write the gradient code of a graph as a Python module",
-                       description="Differentiate FILE.py:NAME, optimize it, and write a module that "
-                       "needs only numpy (or jax).", epilog=EXAMPLES,
+def _command(sub, name, summary, description):
+    p = sub.add_parser(name, help=summary, description=description, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(p)
+    _add_common(p, style=name != "check")
+    return p
+
+
+def _compile_options(p):
     p.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
                    help="target library (default numpy), e.g. --backend jax")
-    p.add_argument("--no-optimize", action="store_true",
-                   help="skip gg.optimize (keeps explicit Jacobians in jacobian style), e.g. --no-optimize")
+    p.add_argument("--no-optimize", action="store_true", help="skip gg.optimize (keeps explicit "
+                   "Jacobians in jacobian style), e.g. --no-optimize")
     p.add_argument("--no-grad", action="store_true",
                    help="emit the graph as it is, without appending its gradient, e.g. --no-grad")
     p.add_argument("--name", default=None, help="name of the generated function "
@@ -86,25 +85,40 @@ def build_parser() -> argparse.ArgumentParser:
                         "'none' for no limit), e.g. --max-bytes 4e9")
     p.add_argument("-o", "--output", default=None, metavar="OUT.py",
                    help="file to write (default: print to stdout), e.g. -o mlp_grad.py")
-    p = sub.add_parser("draw", help="draw a graph at some stage with Graphviz",
-                       description="Draw FILE.py:NAME forward, with its backward graph, or optimized.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(p)
+
+
+def _draw_options(p):
     p.add_argument("--stage", choices=("forward", "backward", "optimized"), default="backward",
                    help="forward graph, forward + backward (default), or after gg.optimize, "
                         "e.g. --stage optimized")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.svg",
-                   help="picture to write; the format comes from the suffix (svg, png, pdf), e.g. -o mlp.png")
-    p = sub.add_parser("check", help="compare gradients with central finite differences",
-                       description="Run gg.check_grads on FILE.py:NAME with random inputs; print the "
-                       "worst relative error; exit 1 on a mismatch.", epilog=EXAMPLES,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(p, style=False)
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0), e.g. --seed 3")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.svg", help="picture to write; the "
+                   "format comes from the suffix (svg, png, pdf), e.g. -o mlp.png")
+
+
+def _check_options(p):
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random inputs (default 0), e.g. --seed 3")
     p.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6; "
                    "float32 graphs want about 1e-3), e.g. --eps 1e-3")
-    p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default 1e-5), e.g. --rtol 1e-2")
-    p.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance (default 1e-8), e.g. --atol 1e-6")
+    p.add_argument("--rtol", type=float, default=1e-5,
+                   help="relative tolerance (default 1e-5), e.g. --rtol 1e-2")
+    p.add_argument("--atol", type=float, default=1e-8,
+                   help="absolute tolerance (default 1e-8), e.g. --atol 1e-6")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `graphgrad` command (every option documented with an example)."""
+    parser = _Parser(prog="graphgrad", description=__doc__.split("\n\n")[0],
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="{compile,draw,check}", parser_class=_Parser)
+    _compile_options(_command(sub, "compile", "write the gradient code of a graph as a Python module",
+                              "Differentiate FILE.py:NAME, optimize it, and write a module that "
+                              "needs only numpy (or jax)."))
+    _draw_options(_command(sub, "draw", "draw a graph at some stage with Graphviz",
+                           "Draw FILE.py:NAME forward, with its backward graph, or optimized."))
+    _check_options(_command(sub, "check", "compare gradients with central finite differences",
+                            "Run gg.check_grads on FILE.py:NAME with random inputs; print the worst "
+                            "relative error; exit 1 on a mismatch."))
     return parser
 
 

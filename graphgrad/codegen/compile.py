@@ -42,7 +42,8 @@ def check_budget(g, max_bytes) -> None:
     way_out = ("use optimize=True (gg.passes.rewrite_jacobians removes explicit Jacobians) "
                "or raise max_bytes" if jacobians else "raise max_bytes")
     raise MemoryBudgetError(
-        f"node {label} of shape {where.shape} ({where.dtype}) would take {best:,} bytes ({best / 1e9:.3g} GB), over the budget max_bytes={max_bytes:,}; "
+        f"node {label} of shape {where.shape} ({where.dtype}) would take {best:,} bytes "
+        f"({best / 1e9:.3g} GB), over the budget max_bytes={max_bytes:,}; "
         f"{way_out}")
 
 

@@ -218,8 +218,9 @@ def _type(spec) -> str:
 def _wrap(prefix, items, suffix, width=None) -> list:
     """`prefix` + comma-separated `items` + `suffix`, broken into lines of at most `width` columns
     with the continuation aligned after the prefix's opening parenthesis."""
-    return textwrap.wrap(prefix + ", ".join(items) + suffix, width or _WIDTH, break_long_words=False,
-                         subsequent_indent=" " * len(prefix), break_on_hyphens=False) or [prefix + suffix]
+    lines = textwrap.wrap(prefix + ", ".join(items) + suffix, width or _WIDTH, break_long_words=False,
+                          subsequent_indent=" " * len(prefix), break_on_hyphens=False)
+    return lines or [prefix + suffix]
 
 
 def _indent(lines) -> list:

@@ -39,7 +39,8 @@ def test_compiled_function_has_source_names_and_both_calling_conventions(small_g
     assert f.source.startswith('"""two_layer_net') and "def two_layer_net(x, y, w1, w2):" in f.source
     args = inputs(small_grad)
     want = gg.evaluate(small_grad, *args)
-    for got in (f(*args), f(**dict(zip(f.input_names, args))), f(args[0], args[1], w2=args[3], w1=args[2])):
+    calls = (f(*args), f(**dict(zip(f.input_names, args))), f(args[0], args[1], w2=args[3], w1=args[2]))
+    for got in calls:
         for g_, w in zip(got, want):
             np.testing.assert_allclose(g_, w, rtol=1e-12)
     assert str(__import__("inspect").signature(f)) == "(x, y, w1, w2)"
