@@ -2,7 +2,9 @@
 becomes a constant computed with the op table's numpy implementation.
 
 Jacobian builders (kron, diag, eye) are never folded: the Jacobian rewrite must see them, so the
-pipeline runs it first. Large results stay symbolic so graphs (and generated code) stay small.
+pipeline runs it first. Large results, and results larger than their operands (a broadcast of a
+scalar), stay symbolic, so graphs and generated code stay small and simplify can still see
+`x * broadcast_to(1)` for what it is.
 """
 from __future__ import annotations
 
@@ -17,9 +19,12 @@ MAX_ELEMENTS = 1024  # results up to this many elements are folded
 
 
 def _foldable(node, inputs) -> bool:
-    return (node.op not in JACOBIAN_OPS and bool(inputs)
-            and all(v.op == "constant" for v in inputs)
-            and shape_size(node.shape) <= MAX_ELEMENTS)
+    """All operands constant, a small result, and no more elements than the operands hold
+    (broadcast_to, unslice and outer products stay symbolic: folding never grows the data)."""
+    if node.op in JACOBIAN_OPS or not inputs or any(v.op != "constant" for v in inputs):
+        return False
+    size = shape_size(node.shape)
+    return size <= MAX_ELEMENTS and size <= sum(shape_size(v.shape) for v in inputs)
 
 
 def fold_constants(graph: Graph) -> Graph:

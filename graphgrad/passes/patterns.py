@@ -113,6 +113,12 @@ class Rule:
 
     def apply(self, node, builder):
         """The replacement value for `node`, or None when the rule does not apply."""
+        subs = self.ops[2:]
+        if len(node.inputs) != len(subs):
+            return None
+        for p, v in zip(subs, node.inputs):  # a cheap first look before any allocation
+            if type(p) is tuple and v.op not in p[0]:
+                return None
         found = Match(node, builder)
         if not _match(self.ops, node, found):
             return None

@@ -26,6 +26,7 @@ class Proto:
     """A node not yet added: its op, operands, canonical attributes, shape and dtype."""
 
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype")
+    name, ref = None, "<new node>"  # what Graph.add_like reads besides the type
 
     def __init__(self, op, inputs, attrs, like=None):
         self.op, self.inputs = op, tuple(inputs)
@@ -64,7 +65,7 @@ class Builder:
         `like` is the old node being rebuilt, when `inputs` have the types of its operands."""
         rules = self.rules.get(op) if self.rules is not None else ()
         if not rules:
-            return self.add(op, inputs, attrs)
+            return self.copy(like, inputs) if like is not None else self.add(op, inputs, attrs)
         proto = Proto(op, inputs, attrs, like)
         for rule in rules:
             out = rule.apply(proto, self)
@@ -74,9 +75,8 @@ class Builder:
                                        f"from {proto.shape} {proto.dtype} to {out.shape} {out.dtype}")
                 self.fired += 1
                 return out
-        if like is not None:
-            return self.copy(like, proto.inputs)
-        return self.add(op, proto.inputs, proto.attrs)
+        # the op table has just checked this node: add it without checking again
+        return self.copy(like if like is not None else proto, proto.inputs)
 
 
 def copy_node(builder: Builder, node, inputs):

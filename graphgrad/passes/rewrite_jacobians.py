@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..graph import JACOBIAN_OPS, Graph, GraphError
 from .patterns import Rule, RuleTable, both, keeps
-from .rebuild import rewrite
+from .rebuild import remove_dead, rewrite
 from .simplify_rules import STRUCTURAL
 
 NAME = "rewrite-jacobians"
@@ -85,7 +85,12 @@ RULES = RuleTable(JACOBIAN, STRUCTURAL)
 
 
 def rewrite_jacobians(graph: Graph) -> Graph:
-    """The same graph with every explicit Jacobian product in compact form (no kron/diag/eye)."""
+    """The same graph with every explicit Jacobian product in compact form (no kron/diag/eye).
+
+    A graph without Jacobian nodes is copied as it is (the structural identities are simplify's
+    job there), which keeps this first pass of the pipeline cheap on large forward graphs."""
+    if not any(n.op in JACOBIAN_OPS for n in graph.nodes):
+        return remove_dead(graph, NAME)
     result = rewrite(graph, RULES, NAME)
     _check_no_jacobians(result)
     return result
