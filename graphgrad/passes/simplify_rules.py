@@ -2,7 +2,9 @@
 
 A rule may only return an operand (or a cheaper expression) when the result keeps the node's
 shape and dtype: `x + 0 -> x` is wrong when the 0 broadcasts x to a larger shape, hence the
-`keeps("x")` guards. `x * 0 -> 0` is deliberately absent: it is false for inf and NaN.
+`keeps("x")` guards. `x * 0 -> 0` and `x - x -> 0` are deliberately absent: they are false for
+inf and NaN. As in every compiler that drops `+ 0`, the sign of a zero may change (-0.0 + 0 is
++0.0); values compare equal.
 STRUCTURAL is shared with the Jacobian rewrite, which runs it to a fixed point with its own table.
 """
 from __future__ import annotations
