@@ -24,6 +24,7 @@ import graphgrad as gg
 from bench import models
 
 PAUSE_S = 0.15
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE")
 MALLOC_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX",
                "MALLOC_TOP_PAD_", "GLIBC_TUNABLES", "LD_PRELOAD")
 
@@ -129,9 +130,9 @@ def run_compile(repeats: int) -> None:
 def environment() -> str:
     malloc = ", ".join(f"{k}={os.environ[k]}" for k in MALLOC_VARS if k in os.environ) or \
         "glibc defaults (no MALLOC_* variables)"
-    blas = os.environ.get("OPENBLAS_CORETYPE", "unset")
+    blas = ", ".join(f"{k}={os.environ.get(k, 'unset')}" for k in BLAS_VARS)
     return (f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, "
-            f"malloc: {malloc}, OPENBLAS_CORETYPE {blas}")
+            f"load {os.getloadavg()[0]:.2f}; malloc: {malloc}; {blas}")
 
 
 def main(argv=None):
