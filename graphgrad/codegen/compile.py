@@ -10,7 +10,7 @@ import numpy as np
 
 from ..graph import JACOBIAN_OPS
 from ..graph.analysis import nbytes
-from ..graph.errors import MemoryBudgetError
+from ..graph.errors import GraphError, MemoryBudgetError
 from ..graph.evaluate import bind_arguments
 from ..graph.spec import format_type
 from .emitter import emit, gc_paused, get_backend
@@ -98,11 +98,21 @@ def load_source(source: str, fname: str, filename: str):
     return namespace[fname]
 
 
+def _require_jax():
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        raise GraphError("the jax backend needs jax: pip install 'graphgrad[jax]' (or jax itself); "
+                         "gg.export(g, path, 'jax') still writes the module") from None
+
+
 def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  # noqa: A001
     """A callable computing `g`'s outputs with generated numpy or jax code (same calling
     convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
     first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate."""
     be = get_backend(backend)
+    if be.name == "jax":
+        _require_jax()
     g = _optimized(g, optimize)
     check_budget(g, max_bytes)
     source = emit(g, be)

@@ -130,3 +130,12 @@ def test_float32_graph_compiles_to_float32_code():
         assert all(np.asarray(v).dtype == np.float32 for v in got)
         for v, w in zip(got, gg.evaluate(g, *args)):
             np.testing.assert_allclose(np.asarray(v), w, rtol=1e-5)
+
+
+def test_jax_backend_without_jax_says_how_to_install(small_grad, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "jax", None)  # `import jax` now raises ImportError
+    with pytest.raises(gg.GraphError, match="pip install"):
+        gg.compile(small_grad, "jax")
+    assert "import jax.numpy as jnp" in gg.codegen.emit(small_grad, "jax")  # emitting needs no jax
