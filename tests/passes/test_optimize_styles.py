@@ -3,6 +3,7 @@
 unoptimized graphs and as hand-written backprop."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import graphgrad as gg
 
@@ -112,3 +113,41 @@ def test_seed_size_graphs_meet_without_allocating_a_jacobian():
     assert gg.largest_intermediate(opt)[0] == 1000 * 100 * 8
     assert opt.output_values["grad_w1"].name == "grad_w1"
     assert opt.output_values["grad_w1"].role == "backward"
+
+
+def random_model(data):
+    """A random scalar model: matmuls, broadcasting elementwise ops and reductions."""
+    g = gg.Graph("random")
+    with g:
+        values = [g.input("x", (3, 4)), g.input("w", (4, 2)), g.input("b", (2,)), g.input("s", ())]
+        for _ in range(data.draw(st.integers(1, 10), label="steps")):
+            a = values[data.draw(st.integers(0, len(values) - 1))]
+            b = values[data.draw(st.integers(0, len(values) - 1))]
+            kind = data.draw(st.integers(0, 5))
+            if kind == 0 and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
+                values.append(a @ b)
+            elif kind == 1 and a.ndim == 2:
+                values.append(a.T @ gg.tanh(a))
+            elif kind <= 3:
+                try:
+                    values.append([gg.multiply, gg.add, gg.subtract, gg.divide][data.draw(st.integers(0, 3))](
+                        a, 1.5 + gg.square(b) if kind == 3 else b))
+                except gg.ShapeError:
+                    continue
+            else:
+                values.append([gg.tanh, gg.sigmoid, gg.exp, gg.relu][data.draw(st.integers(0, 3))](a * 0.3))
+        g.output("loss", gg.sum(values[-1]) + gg.sum(values[data.draw(st.integers(0, len(values) - 1))]))
+    return g
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_random_models_meet_after_optimize(data):
+    model = random_model(data)
+    jac = gg.grad(model, style="jacobian")
+    opt_jac, opt_vjp = gg.optimize(jac), gg.optimize(gg.grad(model, style="vjp"))
+    assert str(opt_jac) == str(opt_vjp)
+    inputs = random_inputs(model, 0)
+    reference, got = run(jac, inputs), run(opt_jac, inputs)
+    for name in reference:
+        np.testing.assert_allclose(got[name], reference[name], rtol=1e-10, atol=1e-12)
