@@ -98,12 +98,20 @@ def load_source(source: str, fname: str, filename: str):
     return namespace[fname]
 
 
-def _require_jax():
+def _require_jax(g):
+    """jax must be importable, and in x64 mode for a float64 graph: otherwise jax would silently
+    compute in float32 and the results would not be what the graph declares."""
     try:
-        import jax  # noqa: F401
+        import jax
     except ImportError:
         raise GraphError("the jax backend needs jax: pip install 'graphgrad[jax]' (or jax itself); "
                          "gg.export(g, path, 'jax') still writes the module") from None
+    values = list(g.input_values.values()) + list(g.nodes)
+    if not jax.config.jax_enable_x64 and any(v.dtype == "float64" for v in values):
+        raise GraphError(f"graph {g.name!r} computes in float64 but jax's x64 mode is off, so jax "
+                         "would silently compute in float32; run "
+                         "jax.config.update('jax_enable_x64', True) first, or declare the graph "
+                         "with gg.f32")
 
 
 def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  # noqa: A001
@@ -112,7 +120,7 @@ def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  #
     first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate."""
     be = get_backend(backend)
     if be.name == "jax":
-        _require_jax()
+        _require_jax(g)
     g = _optimized(g, optimize)
     check_budget(g, max_bytes)
     source = emit(g, be)

@@ -139,3 +139,29 @@ def test_jax_backend_without_jax_says_how_to_install(small_grad, monkeypatch):
     with pytest.raises(gg.GraphError, match="pip install"):
         gg.compile(small_grad, "jax")
     assert "import jax.numpy as jnp" in gg.codegen.emit(small_grad, "jax")  # emitting needs no jax
+
+
+def test_jax_float64_without_x64_is_refused_not_silently_truncated(tmp_path):
+    """jax's x64 mode is process-global, so the check runs in a fresh interpreter."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import graphgrad as gg
+        @gg.function
+        def f(x: gg.f64[3]):
+            return gg.sum(x * x)
+        try:
+            gg.compile(f, backend="jax")
+        except gg.GraphError as e:
+            print("refused:", e)
+        @gg.function
+        def h(x: gg.f32[3]):
+            return gg.sum(x * x)
+        import numpy as np
+        print("f32 ok:", gg.compile(h, backend="jax")(np.ones(3, "float32")))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "refused: graph 'f' computes in float64 but jax's x64 mode is off" in out.stdout
+    assert "jax_enable_x64" in out.stdout and "f32 ok: 3.0" in out.stdout
