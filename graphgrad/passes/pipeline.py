@@ -7,10 +7,10 @@ the passes before it. Verification defaults to the GRAPHGRAD_VERIFY environment 
 pass, for dumps and pictures of every stage.
 
 Scaling, in CPU seconds with verification off, on the project's shared 2-core VM: a chain of
-removable patterns optimizes at 10,000 / 40,000 / 100,000 nodes in 0.4 / 1.4 / 4.0 s; the
+removable patterns optimizes at 10,000 / 40,000 / 100,000 nodes in 0.3 / 1.2 / 2.9 s; the
 Jacobian-style gradient of a deep tanh network (every layer's Kronecker and diagonal products
-rewritten) at 12,000 / 48,000 / 120,000 nodes in 0.8 / 3.8 / 10.5 s. That is 35-90 µs a node,
-linear but for Python's garbage collector (up to 30% at 100k nodes); verification adds ~60%.
+rewritten) at 12,000 / 48,000 / 120,000 nodes in about 1 / 3 / 8 s: 30-70 µs a node, linear
+(the cyclic garbage collector is paused during each pass); verification adds ~60%.
 test_pipeline.py checks that 4x the nodes costs well under 8x the time.
 """
 from __future__ import annotations
