@@ -29,7 +29,7 @@ def check_name(name, what="name") -> str:
 class Input:
     """A graph input: a named placeholder with a static shape and dtype."""
 
-    __slots__ = ("name", "shape", "dtype", "graph")
+    __slots__ = ("name", "shape", "dtype", "graph", "spec")
     op = "input"
     inputs = ()
     attrs = {}
@@ -37,10 +37,7 @@ class Input:
 
     def __init__(self, graph, name, shape, dtype):
         self.graph, self.name, self.shape, self.dtype = graph, name, shape, dtype
-
-    @property
-    def spec(self) -> TensorSpec:
-        return TensorSpec(self.shape, self.dtype)
+        self.spec = TensorSpec(shape, dtype)
 
     @property
     def ref(self) -> str:
@@ -53,15 +50,12 @@ class Input:
 class Node:
     """One SSA op node; `inputs` are earlier nodes or graph inputs; attributes are never mutated."""
 
-    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "role", "name", "graph")
+    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "role", "name", "graph", "spec")
 
     def __init__(self, graph, id, op, inputs, attrs, spec, role, name):
+        """`spec` is the node's TensorSpec (kept, not rebuilt on every access: passes read it often)."""
         self.graph, self.id, self.op, self.inputs, self.attrs = graph, id, op, inputs, attrs
-        self.shape, self.dtype, self.role, self.name = spec.shape, spec.dtype, role, name
-
-    @property
-    def spec(self) -> TensorSpec:
-        return TensorSpec(self.shape, self.dtype)
+        self.shape, self.dtype, self.role, self.name, self.spec = spec.shape, spec.dtype, role, name, spec
 
     @property
     def ref(self) -> str:
@@ -168,7 +162,7 @@ class Graph:
         role = node.role if role is None else role
         if role not in ROLES:
             raise GraphError(f"role must be one of {ROLES}, got {role!r}")
-        new = Node(self, len(self._nodes), node.op, inputs, dict(node.attrs), node, role,
+        new = Node(self, len(self._nodes), node.op, inputs, dict(node.attrs), node.spec, role,
                    node.name if name is None else name)
         self._nodes.append(new)
         return new
@@ -201,8 +195,9 @@ class Graph:
                     raise GraphError(f"{where}: operand {v.ref} is not defined before it")
             opdef = lookup(node.op)
             spec = opdef.infer(*(v.spec for v in node.inputs), **node.attrs)
-            if spec != node.spec:
-                raise GraphError(f"{where}: recorded type {node.spec} but the op gives {spec}")
+            recorded = TensorSpec(node.shape, node.dtype)
+            if spec != recorded or node.spec != recorded:
+                raise GraphError(f"{where}: recorded type {recorded} but the op gives {spec}")
             if node.role not in ROLES:
                 raise GraphError(f"{where}: bad role {node.role!r}")
             seen.add(node)

@@ -66,6 +66,8 @@ def _int(value, what):
 
 
 def _ints(value, what):
+    if type(value) is tuple and all(type(v) is int for v in value):
+        return value  # already canonical: the common case inside passes
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise GraphError(f"{what} must be a tuple of ints, got {value!r}")
     return tuple(_int(v, what) for v in value)

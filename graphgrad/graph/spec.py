@@ -31,6 +31,8 @@ def check_dtype(dtype, *, allow_bool: bool = False) -> str:
 
 def check_shape(shape, what: str = "shape") -> tuple[int, ...]:
     """Normalise a shape to a tuple of non-negative ints; raise ShapeError otherwise."""
+    if type(shape) is tuple and all(type(d) is int and 0 <= d < 2 ** 63 for d in shape):
+        return shape  # already canonical: the common case inside passes
     if isinstance(shape, (int,)) and not isinstance(shape, bool):
         shape = (shape,)
     try:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 
 from ..graph import Graph, GraphError
 from .cse import NAME as CSE, cse
 from .dce import NAME as DCE, dce
 from .fold_constants import NAME as FOLD, fold_constants
+from .rebuild import verify_by_default
 from .rewrite_jacobians import NAME as REWRITE, rewrite_jacobians
 from .simplify import NAME as SIMPLIFY, simplify
 
@@ -41,14 +41,6 @@ DEFAULT_PIPELINE = [
     "cse",                # each repeated computation once (the two gradient routes meet here)
     "dce",                # only what the outputs need
 ]
-
-
-def verify_by_default() -> bool:
-    """GRAPHGRAD_VERIFY if set; otherwise on exactly when running under pytest."""
-    flag = os.environ.get("GRAPHGRAD_VERIFY")
-    if flag is not None:
-        return flag.strip().lower() not in ("", "0", "false", "no", "off")
-    return "PYTEST_CURRENT_TEST" in os.environ
 
 
 @contextlib.contextmanager

@@ -7,10 +7,11 @@ keeps names like `grad_w1`. Everything here is linear in the number of nodes.
 """
 from __future__ import annotations
 
+import os
+
 from ..graph import Graph, Node
 from ..graph.optable import lookup, prepare_attrs
 
-MAX_SWEEPS = 8  # one sweep reaches the fixed point and one confirms it; the rest is a margin
 
 
 def live_nodes(graph: Graph) -> set:
@@ -25,19 +26,19 @@ def live_nodes(graph: Graph) -> set:
 class Proto:
     """A node not yet added: its op, operands, canonical attributes, shape and dtype."""
 
-    __slots__ = ("op", "inputs", "attrs", "shape", "dtype")
+    __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "spec")
     name, ref = None, "<new node>"  # what Graph.add_like reads besides the type
 
     def __init__(self, op, inputs, attrs, like=None):
         self.op, self.inputs = op, tuple(inputs)
         if like is not None:  # an old node whose operands kept their types: same attrs and type
-            self.attrs, self.shape, self.dtype = like.attrs, like.shape, like.dtype
+            self.attrs, self.shape, self.dtype, self.spec = like.attrs, like.shape, like.dtype, like.spec
             return
         opdef = lookup(op)
         specs = tuple(v.spec for v in inputs)
         self.attrs = prepare_attrs(opdef, specs, dict(attrs or {}))
-        spec = opdef.infer(*specs, **self.attrs)
-        self.shape, self.dtype = spec.shape, spec.dtype
+        self.spec = opdef.infer(*specs, **self.attrs)
+        self.shape, self.dtype = self.spec.shape, self.spec.dtype
 
 
 class Builder:
@@ -112,21 +113,31 @@ def remove_dead(graph: Graph, name=None) -> Graph:
 
 
 def rewrite(graph: Graph, rules, name: str) -> Graph:
-    """Apply a rule table in forward sweeps until a sweep fires no rule.
+    """Apply a rule table in one forward sweep, then drop what the sweep left dead.
 
-    Each new node is simplified as it is made, its operands already simplified, so one sweep
-    normally reaches the fixed point and the next one confirms it. A sweep visits only live
-    nodes, so it also drops what the previous sweep left dead.
+    Each new node is simplified as it is made, its operands already simplified, and patterns only
+    look down at operands: so one sweep reaches the fixed point. With verification on (tests,
+    GRAPHGRAD_VERIFY=1) a second sweep checks that, and a rule that fires again is a bug.
     """
     def visit(b, node, inputs):
         return b.make(node.op, inputs, node.attrs, like=node)  # replacements keep types
 
-    current = graph
-    for _ in range(MAX_SWEEPS):
-        current, b = rebuild(current, visit, rules=rules)
-        if not b.fired:
-            break
-    else:
-        current = remove_dead(current)
+    current, b = rebuild(graph, visit, rules=rules)
+    if b.fired:
+        if verify_by_default():
+            current, again = rebuild(current, visit, rules=rules)
+            if again.fired:
+                raise RuntimeError(f"{name}: {again.fired} rule(s) fired on a second sweep; "
+                                   "a rule looks beyond its operands or undoes another")
+        else:
+            current = remove_dead(current)
     current.passes = graph.passes + (name,)
     return current
+
+
+def verify_by_default() -> bool:
+    """GRAPHGRAD_VERIFY if set; otherwise on exactly when running under pytest."""
+    flag = os.environ.get("GRAPHGRAD_VERIFY")
+    if flag is not None:
+        return flag.strip().lower() not in ("", "0", "false", "no", "off")
+    return "PYTEST_CURRENT_TEST" in os.environ
