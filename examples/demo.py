@@ -58,7 +58,6 @@ def _mb(nbytes: int) -> str:
 def seed_network(out: pathlib.Path, files: list) -> None:
     """Stage 1: the seed network through every stage of graphgrad."""
     g = two_layer_net
-    out.mkdir(parents=True, exist_ok=True)
     print(f"\n== 1. the seed two-layer network ({', '.join(f'{k}{v.shape}' for k, v in g.inputs.items())})")
     jac = gg.grad(g, wrt=WRT, style="jacobian")
     size, node = gg.largest_intermediate(jac)

@@ -20,6 +20,7 @@ examples:
   graphgrad compile model.py:mlp --wrt w1,w2 --backend jax -o mlp_grad_jax.py
   graphgrad compile model.py:mlp --style vjp --no-optimize      print the unoptimized VJP code
   graphgrad draw model.py:mlp --stage backward -o mlp.svg       forward + explicit backward graph
+  graphgrad draw model.py:mlp --stage compare -o cmp.png        explicit Jacobians beside the rewrite
   graphgrad check model.py:mlp --wrt w1                         exit 1 if gradients are wrong
 """
 
@@ -88,9 +89,10 @@ def _compile_options(p):
 
 
 def _draw_options(p):
-    p.add_argument("--stage", choices=("forward", "backward", "optimized"), default="backward",
-                   help="forward graph, forward + backward (default), or after gg.optimize, "
-                        "e.g. --stage optimized")
+    p.add_argument("--stage", choices=("forward", "backward", "optimized", "compare"),
+                   default="backward",
+                   help="forward graph, forward + backward (default), after gg.optimize, or the "
+                        "backward and optimized graphs side by side, e.g. --stage compare")
     p.add_argument("-o", "--output", required=True, metavar="OUT.svg", help="picture to write; the "
                    "format comes from the suffix (svg, png, pdf), e.g. -o mlp.png")
 
@@ -165,8 +167,8 @@ def _compile(args) -> int:
     if args.output is None:
         sys.stdout.write(source)
     else:
-        pathlib.Path(args.output).write_text(source, encoding="utf-8")
-        print(f"wrote {args.output} ({len(g)} nodes, {args.backend})")
+        path = codegen.write_module(source, args.output)
+        print(f"wrote {path} ({len(g)} nodes, {args.backend})")
     return 0
 
 
@@ -178,7 +180,8 @@ def _draw(args) -> int:
         g = grad(g, args.wrt, of=args.of, style=args.style)
     if args.stage == "optimized":
         g = optimize(g)
-    print(f"wrote {viz.render(g, args.output)}")
+    picture = viz.compare(g, optimize(g)) if args.stage == "compare" else g
+    print(f"wrote {viz.render(picture, args.output)}")
     return 0
 
 

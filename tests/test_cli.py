@@ -87,6 +87,14 @@ def test_draw_renders_or_says_why_not(model, tmp_path, capsys):
         assert code == 2 and captured.err.count("\n") == 1 and "dot" in captured.err
 
 
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz 'dot' is not installed")
+def test_draw_compare_puts_both_graphs_side_by_side(model, tmp_path, capsys):
+    out = tmp_path / "compare.svg"
+    assert main(["draw", f"{model}:two_layer_net", "--stage", "compare", "-o", str(out)]) == 0
+    svg = out.read_text()
+    assert "explicit Jacobians" in svg and "rewritten" in svg and "kron" in svg
+
+
 @pytest.mark.parametrize("argv, words", [
     (["compile", "{m}:nope"], "has no 'nope' (graphs there: coarse, two_layer_net)"),
     (["compile", "{m}:not_a_graph"], "is of type int, not a gg.Graph"),
@@ -95,7 +103,7 @@ def test_draw_renders_or_says_why_not(model, tmp_path, capsys):
     (["compile", "{m}:two_layer_net", "--wrt", "zz"], "no input 'zz'"),
     (["compile", "{m}:two_layer_net", "--backend", "torch"], "invalid choice: 'torch'"),
     (["compile", "{m}:two_layer_net", "--no-grad", "--wrt", "w1"], "--no-grad"),
-    (["compile", "{m}:two_layer_net", "-o", "{d}/no/such/dir/out.py"], "No such file or directory"),
+    (["compile", "{m}:two_layer_net", "-o", "{m}/under/a/file.py"], "Not a directory"),
     (["check", "{m}:two_layer_net", "--of", "loss"], "loss"),
     (["draw", "{m}:two_layer_net"], "-o/--output"),
     (["frobnicate"], "invalid choice"),

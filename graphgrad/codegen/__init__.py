@@ -2,6 +2,7 @@
 (`compile`) or a file (`export`). One emitter; one op -> template table per backend."""
 from .emitter import BACKENDS, emit, get_backend
 from .compile import CompiledFunction, check_budget, compile
-from .export import export
+from .export import export, write_module
 
-__all__ = ["BACKENDS", "CompiledFunction", "check_budget", "compile", "emit", "export", "get_backend"]
+__all__ = ["BACKENDS", "CompiledFunction", "check_budget", "compile", "emit", "export", "get_backend",
+           "write_module"]

@@ -10,7 +10,12 @@ from .emitter import emit, get_backend
 def export(g, path, backend="numpy", *, optimize=True, name=None) -> pathlib.Path:
     """Write the module computing `g` (optimized first unless `optimize=False`) to `path`."""
     be = get_backend(backend)
-    source = emit(_optimized(g, optimize), be, name=name)
+    return write_module(emit(_optimized(g, optimize), be, name=name), path)
+
+
+def write_module(source: str, path) -> pathlib.Path:
+    """Write generated source to `path`, creating its folder (as `gg.viz.render` does)."""
     path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source, encoding="utf-8")
     return path
