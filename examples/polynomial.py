@@ -1,6 +1,7 @@
 """The seed's cubic fit: y_pred = a + b*x + c*x**2 + d*x**3 against sin(x) on 2000 points.
 
-    python examples/polynomial.py           # prints the IR, evaluates it, compares with numpy
+    python examples/polynomial.py   # prints the IR, evaluates it, compares with numpy, and
+                                    # prints the gradient graph before and after optimize
 
 `polynomial` is a module-level `gg.Graph` with the data (x, y) and the scalar coefficients
 (a, b, c, d) as inputs; its output is the summed squared error.
@@ -49,6 +50,17 @@ def main() -> None:
     print(f"loss (graphgrad evaluate): {loss:.10g}")
     print(f"loss (numpy):              {expected:.10g}")
     print(f"relative difference:       {abs(loss - expected) / abs(expected):.2e}")
+    print_gradient_graphs()
+
+
+def print_gradient_graphs() -> None:
+    """The gradient graph as gg.grad writes it (explicit Jacobians), then after gg.optimize."""
+    backward = gg.grad(polynomial, wrt=["a", "b", "c", "d"], style="jacobian")
+    print(f"\ngradient graph, explicit Jacobians ({len(backward)} nodes):")
+    print(backward)
+    optimized = gg.optimize(backward)
+    print(f"\nafter gg.optimize ({len(optimized)} nodes):")
+    print(optimized)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The seed network: a two-layer ReLU net with a squared-error loss, as a static graphgrad graph.
 
-    python examples/two_layer_net.py        # prints the IR, evaluates it, compares with numpy
+    python examples/two_layer_net.py   # prints the IR, evaluates it, compares with numpy,
+                                       # prints the gradient graph before and after optimize
 
 `two_layer_net` is a module-level `gg.Graph` (traced once at import), so other tools can name it
 as `examples/two_layer_net.py:two_layer_net`.
@@ -43,6 +44,17 @@ def main() -> None:
     print(f"loss (graphgrad evaluate): {loss:.10g}")
     print(f"loss (numpy):              {expected:.10g}")
     print(f"relative difference:       {abs(loss - expected) / abs(expected):.2e}")
+    print_gradient_graphs()
+
+
+def print_gradient_graphs() -> None:
+    """The gradient graph as gg.grad writes it (explicit Jacobians), then after gg.optimize."""
+    backward = gg.grad(two_layer_net, wrt=["w1", "w2"], style="jacobian")
+    print(f"\ngradient graph, explicit Jacobians ({len(backward)} nodes):")
+    print(backward)
+    optimized = gg.optimize(backward)
+    print(f"\nafter gg.optimize ({len(optimized)} nodes):")
+    print(optimized)
 
 
 if __name__ == "__main__":

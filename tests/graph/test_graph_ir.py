@@ -200,6 +200,9 @@ def test_two_layer_net_example(capsys):
     m.main()
     out = capsys.readouterr().out
     assert out.startswith("graph two_layer_net(") and "relative difference" in out
+    before, after = out.split("after gg.optimize")
+    assert "= kron" in before and "= diag" in before and "grad_w1=" in before
+    assert "kron" not in after and "diag" not in after and "grad_w2=" in after
 
 
 def test_polynomial_example(capsys):
@@ -212,4 +215,6 @@ def test_polynomial_example(capsys):
     np.testing.assert_allclose(gg.evaluate(g, x, y, **coefficients),
                                m.numpy_loss(x, y, **coefficients), rtol=1e-12)
     m.main()
-    assert capsys.readouterr().out.startswith("graph polynomial(")
+    out = capsys.readouterr().out
+    assert out.startswith("graph polynomial(") and "= diag" in out.split("after gg.optimize")[0]
+    assert "grad_d=" in out.split("after gg.optimize")[1]
