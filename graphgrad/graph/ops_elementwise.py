@@ -12,17 +12,20 @@ from .optable import OpDef, broadcast_shapes, register, same_float_dtype
 from .spec import TensorSpec
 
 
+# Rules whose shape comes from the operands' (already valid) shapes build their result with
+# TensorSpec.trusted: these run for every node every pass creates.
+
 def _unary_infer(x: TensorSpec, **_) -> TensorSpec:
-    return TensorSpec(x.shape, same_float_dtype([x]))
+    return TensorSpec.trusted(x.shape, same_float_dtype([x]))
 
 
 def _binary_infer(a: TensorSpec, b: TensorSpec) -> TensorSpec:
-    return TensorSpec(broadcast_shapes(a.shape, b.shape), same_float_dtype([a, b]))
+    return TensorSpec.trusted(broadcast_shapes(a.shape, b.shape), same_float_dtype([a, b]))
 
 
 def _compare_infer(a: TensorSpec, b: TensorSpec) -> TensorSpec:
     same_float_dtype([a, b])
-    return TensorSpec(broadcast_shapes(a.shape, b.shape), "bool")
+    return TensorSpec.trusted(broadcast_shapes(a.shape, b.shape), "bool")
 
 
 def _sigmoid(x):
@@ -90,7 +93,7 @@ register(OpDef("cast", 1, "cast", _cast_infer, lambda x, *, dtype: x.astype(dtyp
 def _where_infer(cond: TensorSpec, a: TensorSpec, b: TensorSpec) -> TensorSpec:
     if cond.dtype != "bool":
         raise DTypeError(f"the condition must be a bool tensor (from a comparison), got {cond.dtype}")
-    return TensorSpec(broadcast_shapes(cond.shape, a.shape, b.shape), same_float_dtype([a, b]))
+    return TensorSpec.trusted(broadcast_shapes(cond.shape, a.shape, b.shape), same_float_dtype([a, b]))
 
 
 register(OpDef("where", 3, "select", _where_infer, np.where,

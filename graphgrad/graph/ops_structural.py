@@ -49,7 +49,7 @@ def reduced_shape(shape, axis, keepdims):
 
 
 def _reduce_infer(x, *, axis, keepdims):
-    return TensorSpec(reduced_shape(x.shape, axis, keepdims), same_float_dtype([x]))
+    return TensorSpec.trusted(reduced_shape(x.shape, axis, keepdims), same_float_dtype([x]))
 
 
 def _max_infer(x, *, axis, keepdims):
@@ -131,16 +131,16 @@ def _transpose_canon(specs, *, axes):
 
 
 register(OpDef("transpose", 1, "shape",
-               lambda x, *, axes: TensorSpec(tuple(x.shape[a] for a in axes), x.dtype),
+               lambda x, *, axes: TensorSpec.trusted(tuple([x.shape[a] for a in axes]), x.dtype),
                lambda x, *, axes: np.transpose(x, axes), attrs={"axes": "optional_ints"},
                canon=_transpose_canon, doc="permute axes (None reverses them, like .T)"))
 
 
 def _broadcast_to_infer(x, *, shape):
-    check_shape(shape)
+    shape = check_shape(shape)
     if not broadcasts_to(x.shape, shape):
         raise ShapeError(f"cannot broadcast {x.shape} to {shape}")
-    return TensorSpec(shape, x.dtype)
+    return TensorSpec.trusted(shape, x.dtype)
 
 
 register(OpDef("broadcast_to", 1, "shape", _broadcast_to_infer,
@@ -164,7 +164,7 @@ def _concatenate_infer(*xs, axis):
             raise ShapeError(f"all dimensions except axis {axis} must match")
     shape = list(first.shape)
     shape[axis] = sum(x.shape[axis] for x in xs)
-    return TensorSpec(tuple(shape), same_float_dtype(xs))
+    return TensorSpec.trusted(tuple(shape), same_float_dtype(xs))
 
 
 register(OpDef("concatenate", None, "shape", _concatenate_infer,
@@ -217,7 +217,7 @@ def sliced_shape(shape, index) -> tuple:
     return tuple(len(range(*e)) for e in index if not isinstance(e, int))
 
 
-register(OpDef("slice", 1, "shape", lambda x, *, index: TensorSpec(sliced_shape(x.shape, index), x.dtype),
+register(OpDef("slice", 1, "shape", lambda x, *, index: TensorSpec.trusted(sliced_shape(x.shape, index), x.dtype),
                lambda x, *, index: x[index_to_slices(index)], attrs={"index": "index"},
                canon=lambda specs, *, index: {"index": _canon_index(specs[0].shape, index)},
                doc="basic slicing x[i, a:b:c] with ints and slices"))
