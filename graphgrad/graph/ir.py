@@ -131,14 +131,14 @@ class Graph:
     def add(self, op: str, inputs=(), attrs=None, *, role="forward", name=None) -> Node:
         """Append one node; its shape and dtype come from the op table (ShapeError/DTypeError here)."""
         opdef = lookup(op)
-        inputs = tuple(self._own(v, f"operand of {op}") for v in inputs)
+        inputs = self._operands(inputs, op)
         if opdef.arity is not None and len(inputs) != opdef.arity:
             raise GraphError(f"{op} takes {opdef.arity} operand(s), got {len(inputs)}")
         if role not in ROLES:
             raise GraphError(f"role must be one of {ROLES}, got {role!r}")
         specs = tuple(v.spec for v in inputs)
         try:
-            attrs = prepare_attrs(opdef, specs, dict(attrs or {}))
+            attrs = prepare_attrs(opdef, specs, attrs if type(attrs) is dict else dict(attrs or {}))
             spec = opdef.infer(*specs, **attrs)
         except GraphError as e:  # ShapeError, DTypeError, or a bad attribute: name the user's line
             detail = f" with operand shapes {_describe(inputs)}" if inputs else ""
@@ -154,7 +154,7 @@ class Graph:
         (checked, else GraphError), so the op-table checks that `node` already passed are not
         repeated; this keeps a rebuild at a few microseconds per node.
         """
-        inputs = tuple(self._own(v, f"operand of {node.op}") for v in inputs)
+        inputs = self._operands(inputs, node.op)
         if len(inputs) != len(node.inputs) or any(
                 a.shape != b.shape or a.dtype != b.dtype for a, b in zip(inputs, node.inputs)):
             raise GraphError(f"add_like: operands {_describe(inputs)} do not have the types of "
@@ -166,6 +166,14 @@ class Graph:
                    node.name if name is None else name)
         self._nodes.append(new)
         return new
+
+    def _operands(self, values, op) -> tuple:
+        """`values` as a tuple of this graph's Inputs and Nodes (Tensors unwrapped), else GraphError."""
+        values = tuple(values)
+        for v in values:  # the common case, checked without building a message per operand
+            if (v.__class__ is not Node and v.__class__ is not Input) or v.graph is not self:
+                return tuple(self._own(v, f"operand of {op}") for v in values)
+        return values
 
     def _own(self, value, what):
         value = getattr(value, "value", value)  # a Tensor wraps its value

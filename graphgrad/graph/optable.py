@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import DTypeError, GraphError, ShapeError
-from .spec import FLOAT_DTYPES, TensorSpec, check_dtype, check_shape
+from .spec import DTYPES, FLOAT_DTYPES, TensorSpec, check_dtype, check_shape
 
 OPS: dict[str, "OpDef"] = {}
 
@@ -123,15 +123,43 @@ def _check_attr(kind: str, value, what: str):
     raise RuntimeError(f"unknown attribute kind {kind!r}")
 
 
+def _plain_ints(value) -> bool:
+    """Whether `value` is already a tuple of plain ints (which `_ints` would return as it is)."""
+    if type(value) is not tuple:
+        return False
+    for v in value:
+        if type(v) is not int:
+            return False
+    return True
+
+
+# kind -> whether a value is already exactly what _check_attr would return: passes rebuild
+# nodes whose attributes are canonical, and skipping the check (and its message) halves the cost.
+_ALREADY_CHECKED = {
+    "int": lambda v: type(v) is int,
+    "ints": _plain_ints,
+    "axes": lambda v: v is None or type(v) is int or _plain_ints(v),
+    "optional_ints": lambda v: v is None or _plain_ints(v),
+    "bool": lambda v: type(v) is bool,
+    "dtype": lambda v: type(v) is str and v in DTYPES,
+}
+
+
 def prepare_attrs(op: OpDef, specs: tuple, attrs: dict) -> dict:
     """Check attribute names and kinds, then apply the op's `canon` step (which sees the operands)."""
-    unknown = sorted(set(attrs) - set(op.attrs))
-    if unknown:
-        raise GraphError(f"{op.name}: unknown attribute(s) {', '.join(map(repr, unknown))}")
-    missing = sorted(set(op.attrs) - set(attrs))
-    if missing:
-        raise GraphError(f"{op.name}: missing attribute(s) {', '.join(map(repr, missing))}")
-    checked = {k: _check_attr(kind, attrs[k], f"{op.name} attribute {k!r}") for k, kind in op.attrs.items()}
+    kinds = op.attrs
+    if attrs.keys() != kinds.keys():
+        unknown = sorted(set(attrs) - set(kinds))
+        if unknown:
+            raise GraphError(f"{op.name}: unknown attribute(s) {', '.join(map(repr, unknown))}")
+        missing = sorted(set(kinds) - set(attrs))
+        if missing:
+            raise GraphError(f"{op.name}: missing attribute(s) {', '.join(map(repr, missing))}")
+    checked = {}
+    for k, kind in kinds.items():
+        value, done = attrs[k], _ALREADY_CHECKED.get(kind)
+        checked[k] = value if done is not None and done(value) else \
+            _check_attr(kind, value, f"{op.name} attribute {k!r}")
     return op.canon(specs, **checked) if op.canon else checked
 
 
