@@ -65,6 +65,16 @@ class Node:
         return f"<Node {self.ref}:{format_type(self.shape, self.dtype)} = {self.op}>"
 
 
+def _same_types(values, others) -> bool:
+    """Whether two operand lists have equal shapes and dtypes (a shared TensorSpec: fast case)."""
+    if len(values) != len(others):
+        return False
+    for a, b in zip(values, others):
+        if a.spec is not b.spec and (a.shape != b.shape or a.dtype != b.dtype):
+            return False
+    return True
+
+
 def _describe(values) -> str:
     return ", ".join(str(tuple(v.shape)) for v in values)
 
@@ -155,8 +165,7 @@ class Graph:
         repeated; this keeps a rebuild at a few microseconds per node.
         """
         inputs = self._operands(inputs, node.op)
-        if len(inputs) != len(node.inputs) or any(
-                a.shape != b.shape or a.dtype != b.dtype for a, b in zip(inputs, node.inputs)):
+        if inputs is not node.inputs and not _same_types(inputs, node.inputs):
             raise GraphError(f"add_like: operands {_describe(inputs)} do not have the types of "
                              f"{node.ref}'s operands {_describe(node.inputs)}")
         role = node.role if role is None else role

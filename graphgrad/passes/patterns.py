@@ -63,26 +63,32 @@ def _compile(pattern):
 
 
 def _match(pattern, value, found: dict) -> bool:
-    if isinstance(pattern, str):
-        if pattern in found:
-            return found[pattern] is value
-        found[pattern] = value
-        return True
-    if isinstance(pattern, Leaf):
+    """Whether `value` matches the compiled `pattern`, recording captures in `found`."""
+    if type(pattern) is str:
+        bound = found.get(pattern)
+        if bound is None:
+            found[pattern] = value
+            return True
+        return bound is value
+    if type(pattern) is not tuple:  # a Leaf
         return pattern.test(value)
-    ops, bind, subs = pattern[0], pattern[1], pattern[2:]
-    if value.op not in ops or len(value.inputs) != len(subs):
+    inputs = value.inputs
+    if value.op not in pattern[0] or len(inputs) != len(pattern) - 2:
         return False
-    if bind:
-        found[bind] = value
-    return all(_match(p, v, found) for p, v in zip(subs, value.inputs))
+    if pattern[1]:
+        found[pattern[1]] = value
+    for p, v in zip(pattern[2:], inputs):
+        if not _match(p, v, found):
+            return False
+    return True
 
 
 class Match(dict):
     """The captures of one match (as attributes), the matched node's facts, and `make`."""
 
-    def __init__(self, node, builder):
-        super().__init__()
+    __slots__ = ("node", "builder")
+
+    def __init__(self, node, builder):  # dict() is already empty: no super().__init__ needed
         self.node, self.builder = node, builder
 
     def __getattr__(self, key):
@@ -103,25 +109,34 @@ class Match(dict):
 
 
 class Rule:
-    """One identity: `algebra` (its one-line statement), a pattern, a replacement and a guard."""
+    """One identity: `algebra` (its one-line statement), a pattern, a replacement and a guard.
 
-    __slots__ = ("algebra", "pattern", "ops", "replace", "when")
+    Tables index rules by their head's ops, so `apply` never checks the head op; it checks the
+    operand count and the operands' ops (`probe`) before allocating anything."""
+
+    __slots__ = ("algebra", "pattern", "ops", "replace", "when", "bind", "subs", "arity", "probe")
 
     def __init__(self, algebra: str, pattern: tuple, replace, when=None):
         self.algebra, self.pattern, self.replace, self.when = algebra, pattern, replace, when
         self.ops = _compile(pattern)
+        self.bind, self.subs = self.ops[1], self.ops[2:]
+        self.arity = len(self.subs)
+        self.probe = tuple((i, p[0]) for i, p in enumerate(self.subs) if type(p) is tuple)
 
     def apply(self, node, builder):
-        """The replacement value for `node`, or None when the rule does not apply."""
-        subs = self.ops[2:]
-        if len(node.inputs) != len(subs):
+        """The replacement value for `node` (whose op the head accepts), or None."""
+        inputs = node.inputs
+        if len(inputs) != self.arity:
             return None
-        for p, v in zip(subs, node.inputs):  # a cheap first look before any allocation
-            if type(p) is tuple and v.op not in p[0]:
+        for i, ops in self.probe:
+            if inputs[i].op not in ops:
                 return None
         found = Match(node, builder)
-        if not _match(self.ops, node, found):
-            return None
+        if self.bind:
+            found[self.bind] = node
+        for p, v in zip(self.subs, inputs):
+            if not _match(p, v, found):
+                return None
         if self.when is not None and not self.when(found):
             return None
         return self.replace(found)
@@ -135,13 +150,14 @@ class RuleTable:
 
     def __init__(self, *groups):
         self.rules = tuple(r for group in groups for r in group)
-        self._by_op: dict[str, list] = {}
+        by_op: dict[str, list] = {}
         for r in self.rules:
             for op in sorted(r.ops[0]):
-                self._by_op.setdefault(op, []).append(r)
+                by_op.setdefault(op, []).append(r)
+        self.index = {op: tuple(rules) for op, rules in by_op.items()}  # op -> rules, in order
 
     def get(self, op: str) -> tuple:
-        return self._by_op.get(op, ())
+        return self.index.get(op, ())
 
     def __len__(self):
         return len(self.rules)

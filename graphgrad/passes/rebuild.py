@@ -47,6 +47,7 @@ class Builder:
     def __init__(self, old: Graph, rules=None):
         self.graph = Graph(old.name)
         self.rules = rules
+        self._index = rules.index if rules is not None else {}  # op -> rules that may apply
         self.role = "forward"
         self.fired = 0  # how many rewrites applied: 0 means the fixed point was reached
         self.map = {v: self.graph.input(n, v.shape, v.dtype).value
@@ -64,14 +65,15 @@ class Builder:
         """The simplest value for op(inputs): the first rule that fires, else a new node.
 
         `like` is the old node being rebuilt, when `inputs` have the types of its operands."""
-        rules = self.rules.get(op) if self.rules is not None else ()
+        rules = self._index.get(op)
         if not rules:
             return self.copy(like, inputs) if like is not None else self.add(op, inputs, attrs)
         proto = Proto(op, inputs, attrs, like)
         for rule in rules:
             out = rule.apply(proto, self)
             if out is not None:
-                if out.shape != proto.shape or out.dtype != proto.dtype:
+                if out.spec is not proto.spec and \
+                        (out.shape != proto.shape or out.dtype != proto.dtype):
                     raise RuntimeError(f"rule {rule.algebra!r} changed {proto.op}'s type "
                                        f"from {proto.shape} {proto.dtype} to {out.shape} {out.dtype}")
                 self.fired += 1
