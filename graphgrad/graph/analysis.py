@@ -18,9 +18,8 @@ def copy_graph(graph: Graph, *, name: str | None = None, outputs: bool = True):
     mapping = {}
     for n, v in graph.input_values.items():
         mapping[v] = new.input(n, v.shape, v.dtype).value
-    for node in graph.nodes:
-        mapping[node] = new.add(node.op, [mapping[v] for v in node.inputs], node.attrs,
-                                role=node.role, name=node.name)
+    for node in graph.nodes:  # add_like: the nodes passed the op table's checks already
+        mapping[node] = new.add_like(node, [mapping[v] for v in node.inputs])
     if outputs:
         for n, v in graph.output_values.items():
             new.output(n, mapping[v])

@@ -101,6 +101,8 @@ register(OpDef("sum_to", 1, "reduction", _sum_to_infer, _sum_to_impl, attrs={"sh
 
 def _reshape_canon(specs, *, shape):
     (x,) = specs
+    if min(shape, default=0) >= 0 and shape_size(shape) == x.size:
+        return {"shape": shape}  # already canonical: the common case inside passes
     if sum(d == -1 for d in shape) > 1:
         raise ShapeError(f"reshape to {shape}: only one dimension may be -1")
     if any(d < -1 for d in shape):
@@ -124,6 +126,8 @@ def _transpose_canon(specs, *, axes):
     ndim = specs[0].ndim
     if axes is None:
         return {"axes": tuple(reversed(range(ndim)))}
+    if sorted(axes) == list(range(ndim)):
+        return {"axes": axes}  # already canonical (a permutation of 0..ndim-1): the common case
     if len(axes) != ndim or sorted(a % ndim if ndim else a for a in axes) != list(range(ndim)) \
             or any(not -ndim <= a < ndim for a in axes):
         raise ShapeError(f"axes {axes} are not a permutation of the {ndim} axes")

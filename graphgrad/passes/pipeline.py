@@ -15,14 +15,11 @@ test_pipeline.py checks that 4x the nodes costs well under 8x the time.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
-
 from ..graph import Graph, GraphError
 from .cse import NAME as CSE, cse
 from .dce import NAME as DCE, dce
 from .fold_constants import NAME as FOLD, fold_constants
-from .rebuild import verify_by_default
+from .rebuild import gc_paused, verify_by_default
 from .rewrite_jacobians import NAME as REWRITE, rewrite_jacobians
 from .simplify import NAME as SIMPLIFY, simplify
 
@@ -41,20 +38,6 @@ DEFAULT_PIPELINE = [
     "cse",                # each repeated computation once (the two gradient routes meet here)
     "dce",                # only what the outputs need
 ]
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector during one pass: a pass makes many long-lived nodes,
-    and the collector's repeated walks over them cost up to a third of the time on 100k-node
-    graphs. Between passes it runs again and frees the previous stages."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def lookup_pass(name: str):

@@ -1,13 +1,15 @@
 """`Emitter`: appends the backward nodes of one `grad` call to the new graph.
 
 Rules build nodes only through it, so every appended node gets role "backward", scalar constants
-are shared, and the few shape helpers (reshape, sum-to-shape, broadcast, batched transpose) skip
+and identity matrices are shared, and the few shape helpers (reshape, sum-to-shape, broadcast, batched transpose) skip
 the node when it would be the identity. The Jacobian-style products (jacobian.py) use `add`
 directly where their fixed pattern needs a node even when it is an identity.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ...graph.optable import shape_size
 
 
 class Emitter:
@@ -16,6 +18,7 @@ class Emitter:
     def __init__(self, graph, style: str):
         self.graph, self.style = graph, style
         self._constants: dict = {}
+        self._eyes: dict = {}
         self._vecs: dict = {}
 
     def add(self, op, inputs, attrs=None, *, name=None):
@@ -28,6 +31,13 @@ class Emitter:
         if key not in self._constants:
             self._constants[key] = self.add("constant", (), {"value": np.asarray(value, dtype=dtype)})
         return self._constants[key]
+
+    def eye(self, n: int, dtype: str):
+        """The identity I_n of `dtype` (a Kronecker factor), one node per (n, dtype) in this graph."""
+        key = (n, dtype)
+        if key not in self._eyes:
+            self._eyes[key] = self.add("eye", (), {"n": n, "dtype": dtype})
+        return self._eyes[key]
 
     def reshape(self, x, shape):
         """reshape(x, shape), or x itself when it already has that shape."""
@@ -52,5 +62,5 @@ class Emitter:
     def vec(self, g):
         """vec(g) = reshape(g, (g.size,)): one node per cotangent, shared by all its Jacobian products."""
         if g not in self._vecs:
-            self._vecs[g] = self.add("reshape", (g,), {"shape": (int(np.prod(g.shape, dtype=np.int64)),)})
+            self._vecs[g] = self.add("reshape", (g,), {"shape": (shape_size(g.shape),)})
         return self._vecs[g]

@@ -12,7 +12,8 @@ with J, in row-major (numpy) order,
     y = f(x) elementwise:         d vec(y)/d vec(x) = diag(vec(f'(x)))     -> dx = f'(x) ⊙ G
 
 The Bᵀ inside kron is the very `transpose(B)` node the VJP rule would build, so after the rewrite
-and CSE both styles coincide. Which ops use which form is tabled in rules.py.
+and CSE both styles coincide. Like vec(G), each eye(n) is one node per size and dtype
+(Emitter.eye). Which ops use which form is tabled in rules.py.
 """
 from __future__ import annotations
 
@@ -40,9 +41,7 @@ def matmul_products(em, node, g, wants):
     da = db = None
     if wants[0]:
         bt = em.swap_last(b)
-        eye_m = em.add("eye", (), {"n": m, "dtype": a.dtype})
-        da = jacobian_product(em, em.add("kron", (eye_m, bt)), g, (m, n))
+        da = jacobian_product(em, em.add("kron", (em.eye(m, a.dtype), bt)), g, (m, n))
     if wants[1]:
-        eye_k = em.add("eye", (), {"n": k, "dtype": b.dtype})
-        db = jacobian_product(em, em.add("kron", (a, eye_k)), g, (n, k))
+        db = jacobian_product(em, em.add("kron", (a, em.eye(k, b.dtype))), g, (n, k))
     return da, db
