@@ -184,6 +184,14 @@ class Graph:
                 return tuple(self._own(v, f"operand of {op}") for v in values)
         return values
 
+    def _retain(self, keep) -> None:
+        """Keep only the nodes in `keep`, in order, renumbered. Only for a pass, on the graph it has
+        just built and not yet returned (never its input): dropping dead nodes without a copy."""
+        nodes = [node for node in self._nodes if node in keep]
+        for position, node in enumerate(nodes):
+            node.id = position
+        self._nodes = nodes
+
     def _own(self, value, what):
         value = getattr(value, "value", value)  # a Tensor wraps its value
         if not isinstance(value, (Input, Node)):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..graph import JACOBIAN_OPS, Graph
 from ..graph.optable import lookup, shape_size
-from .rebuild import rebuild, remove_dead
+from .rebuild import drop_dead, rebuild
 
 NAME = "fold-constants"
 MAX_ELEMENTS = 1024  # results up to this many elements are folded
@@ -41,6 +41,6 @@ def fold_constants(graph: Graph) -> Graph:
         return b.add("constant", (), {"value": np.asarray(value, dtype=node.dtype)})
 
     result = rebuild(graph, visit)[0]
-    result = remove_dead(result) if folded else result  # folded nodes' operands may be dead
+    result = drop_dead(result) if folded else result  # folded nodes' operands may be dead
     result.passes = graph.passes + (NAME,)
     return result

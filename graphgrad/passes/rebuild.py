@@ -17,10 +17,11 @@ from ..graph.optable import lookup, prepare_attrs
 
 def live_nodes(graph: Graph) -> set:
     """The nodes that some output needs (one backward walk over the node list)."""
-    live = {v for v in graph.output_values.values() if isinstance(v, Node)}
+    live = set(graph.output_values.values())
     for node in reversed(graph.nodes):
         if node in live:
-            live.update(v for v in node.inputs if isinstance(v, Node))
+            live.update(node.inputs)  # inputs too, taken out once at the end
+    live.difference_update(graph.input_values.values())
     return live
 
 
@@ -115,6 +116,15 @@ def remove_dead(graph: Graph, name=None) -> Graph:
     return rebuild(graph, name=name)[0]
 
 
+def drop_dead(built: Graph) -> Graph:
+    """Remove the nodes no output needs from `built`, in place, and return it: only for a graph
+    the calling pass has just built (a pass never mutates its input). No copy, unlike remove_dead."""
+    live = live_nodes(built)
+    if len(live) != len(built):
+        built._retain(live)
+    return built
+
+
 def rewrite(graph: Graph, rules, name: str) -> Graph:
     """Apply a rule table in one forward sweep, then drop what the sweep left dead.
 
@@ -133,7 +143,7 @@ def rewrite(graph: Graph, rules, name: str) -> Graph:
                 raise RuntimeError(f"{name}: {again.fired} rule(s) fired on a second sweep; "
                                    "a rule looks beyond its operands or undoes another")
         else:
-            current = remove_dead(current)
+            current = drop_dead(current)
     current.passes = graph.passes + (name,)
     return current
 
