@@ -146,7 +146,7 @@ class Graph:
             raise GraphError(f"{op} takes {opdef.arity} operand(s), got {len(inputs)}")
         if role not in ROLES:
             raise GraphError(f"role must be one of {ROLES}, got {role!r}")
-        specs = tuple(v.spec for v in inputs)
+        specs = tuple([v.spec for v in inputs])
         try:
             attrs = prepare_attrs(opdef, specs, attrs if type(attrs) is dict else dict(attrs or {}))
             spec = opdef.infer(*specs, **attrs)

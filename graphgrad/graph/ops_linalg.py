@@ -37,6 +37,8 @@ for _name, _fn in (("softmax", _softmax_impl), ("log_softmax", _log_softmax_impl
 
 def matmul_shape(a: tuple, b: tuple) -> tuple:
     """np.matmul's shape rule: 1-D operands promoted then squeezed, batch dimensions broadcast."""
+    if len(a) == 2 and len(b) == 2 and a[1] == b[0]:
+        return (a[0], b[1])  # two matrices, the common case
     if not a or not b:
         raise ShapeError("matmul operands must be at least 1-d (use multiply for scalars)")
     a2 = (1,) + a if len(a) == 1 else a

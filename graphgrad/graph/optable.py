@@ -167,6 +167,12 @@ def prepare_attrs(op: OpDef, specs: tuple, attrs: dict) -> dict:
 
 def broadcast_shapes(*shapes: tuple) -> tuple:
     """numpy's broadcasting rule; ShapeError when two dimensions differ and neither is 1."""
+    if shapes and type(shapes[0]) is tuple:  # equal shapes, the common case: nothing to work out
+        for s in shapes:
+            if s != shapes[0]:
+                break
+        else:
+            return shapes[0]
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for i in range(ndim):
@@ -198,6 +204,14 @@ def normalize_axes(axis, ndim: int):
 
 def same_float_dtype(specs) -> str:
     """The common float dtype of the operands; DTypeError for bool or mixed float32/float64."""
+    if specs:  # one float dtype throughout, the common case
+        first = specs[0].dtype
+        for s in specs:
+            if s.dtype != first:
+                break
+        else:
+            if first in FLOAT_DTYPES:
+                return first
     dtypes = [s.dtype for s in specs]
     for d in dtypes:
         if d not in FLOAT_DTYPES:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 import operator
 
 from .errors import DTypeError, ShapeError
@@ -88,10 +89,7 @@ class TensorSpec:
 
     @property
     def size(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
     def __str__(self) -> str:
         return format_type(self.shape, self.dtype)

@@ -37,7 +37,7 @@ class Proto:
             self.attrs, self.shape, self.dtype, self.spec = like.attrs, like.shape, like.dtype, like.spec
             return
         opdef = lookup(op)
-        specs = tuple(v.spec for v in inputs)
+        specs = tuple([v.spec for v in inputs])
         self.attrs = prepare_attrs(opdef, specs, dict(attrs or {}))
         self.spec = opdef.infer(*specs, **self.attrs)
         self.shape, self.dtype = self.spec.shape, self.spec.dtype
