@@ -11,6 +11,8 @@ FLOAT_DTYPES = ("float32", "float64")
 DTYPES = FLOAT_DTYPES + ("bool",)
 SHORT_DTYPE = {"float32": "f32", "float64": "f64", "bool": "bool"}
 _new, _set = object.__new__, object.__setattr__
+_SHARED: dict = {}  # (shape, dtype) -> the TensorSpec that TensorSpec.trusted hands out
+_SHARED_MAX = 4096
 
 
 def check_dtype(dtype, *, allow_bool: bool = False) -> str:
@@ -77,10 +79,16 @@ class TensorSpec:
     def trusted(cls, shape: tuple, dtype: str) -> "TensorSpec":
         """A TensorSpec built without validation, five times faster: only for op-table rules whose
         shape is computed from operand shapes (already valid tuples of ints) and whose dtype is an
-        operand's. Everything else, user input above all, goes through the validating constructor."""
-        spec = _new(cls)
-        _set(spec, "shape", shape)
-        _set(spec, "dtype", dtype)
+        operand's. Everything else, user input above all, goes through the validating constructor.
+        Equal specs are shared (they are immutable): fewer objects for the garbage collector."""
+        key = (shape, dtype)
+        spec = _SHARED.get(key)
+        if spec is None:
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.clear()
+            spec = _SHARED[key] = _new(cls)
+            _set(spec, "shape", shape)
+            _set(spec, "dtype", dtype)
         return spec
 
     @property
