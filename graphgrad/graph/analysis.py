@@ -16,8 +16,8 @@ def copy_graph(graph: Graph, *, name: str | None = None, outputs: bool = True):
     """
     new = Graph(name or graph.name)
     mapping = {}
-    for n, v in graph.input_values.items():
-        mapping[v] = new.input(n, v.shape, v.dtype).value
+    for v in graph.input_values.values():
+        mapping[v] = new.input_like(v)
     for node in graph.nodes:  # add_like: the nodes passed the op table's checks already
         mapping[node] = new.add_like(node, [mapping[v] for v in node.inputs])
     if outputs:

@@ -35,9 +35,9 @@ class Input:
     attrs = {}
     role = "forward"
 
-    def __init__(self, graph, name, shape, dtype):
+    def __init__(self, graph, name, shape, dtype, spec=None):
         self.graph, self.name, self.shape, self.dtype = graph, name, shape, dtype
-        self.spec = TensorSpec(shape, dtype)
+        self.spec = TensorSpec(shape, dtype) if spec is None else spec
 
     @property
     def ref(self) -> str:
@@ -130,6 +130,14 @@ class Graph:
         value = Input(self, name, shape, dtype)
         self._inputs[name] = value
         return Tensor(value)
+
+    def input_like(self, value: Input) -> Input:
+        """Declare an input with the name and type of `value` (another graph's input) and return it
+        as an Input: for passes that rebuild a graph, without re-checking what `value` passed."""
+        if value.name in self._inputs:
+            raise GraphError(f"graph {self.name!r} already has an input named {value.name!r}")
+        new = self._inputs[value.name] = Input(self, value.name, value.shape, value.dtype, value.spec)
+        return new
 
     def output(self, name: str, value) -> None:
         """Declare `value` (a Tensor, node or input of this graph) as the output `name`."""

@@ -52,8 +52,7 @@ class Builder:
         self._index = rules.index if rules is not None else {}  # op -> rules that may apply
         self.role = "forward"
         self.fired = 0  # how many rewrites applied: 0 means the fixed point was reached
-        self.map = {v: self.graph.input(n, v.shape, v.dtype).value
-                    for n, v in old.input_values.items()}
+        self.map = {v: self.graph.input_like(v) for v in old.input_values.values()}
 
     def add(self, op, inputs, attrs=None):
         """Add a node as is (role: that of the old node being rebuilt)."""
