@@ -83,19 +83,18 @@ def _match(pattern, value, found: dict) -> bool:
     return True
 
 
-class Match(dict):
-    """The captures of one match (as attributes), the matched node's facts, and `make`."""
+class Match:
+    """The captures of one match (`m.x` or `m["x"]`), the matched node's facts, and `make`.
 
-    __slots__ = ("node", "builder")
+    Captures live in the instance dict, so reading `m.x` is a plain attribute lookup."""
 
-    def __init__(self, node, builder):  # dict() is already empty: no super().__init__ needed
+    __slots__ = ("__dict__", "node", "builder")
+
+    def __init__(self, node, builder):
         self.node, self.builder = node, builder
 
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
+    def __getitem__(self, key):
+        return self.__dict__[key]
 
     op = property(lambda self: self.node.op)
     inputs = property(lambda self: self.node.inputs)
@@ -132,10 +131,11 @@ class Rule:
             if inputs[i].op not in ops:
                 return None
         found = Match(node, builder)
+        captures = found.__dict__
         if self.bind:
-            found[self.bind] = node
+            captures[self.bind] = node
         for p, v in zip(self.subs, inputs):
-            if not _match(p, v, found):
+            if not _match(p, v, captures):
                 return None
         if self.when is not None and not self.when(found):
             return None
