@@ -36,7 +36,8 @@ def grad(g, wrt=None, *, of=None, style="jacobian"):
     with gc_paused():  # like a pass, grad makes thousands of long-lived nodes
         new, _ = copy_graph(g)
         em = Emitter(new, style)
-        inputs = [new.input_values[name] for name in wrt]
+        declared = new.input_values  # (a copy per access: taken once, not once per name)
+        inputs = [declared[name] for name in wrt]
         cotangents = _backprop(em, new, new.output_values[of], inputs, of)
         for name, x in zip(wrt, inputs):
             new.output(f"grad_{name}", cotangents[x] if x in cotangents else _zeros(em, x))
