@@ -25,6 +25,13 @@ def hashable(value):
     return (type(value).__name__, value)
 
 
+def attrs_key(attrs: dict) -> tuple:
+    """A node's attributes as a hashable key, by sorted name (most nodes have none)."""
+    if not attrs:
+        return ()
+    return tuple([(k, hashable(attrs[k])) for k in sorted(attrs)])
+
+
 def _position(value, inputs_order: dict):
     """A deterministic order for values: inputs first (declared order), then nodes by id."""
     return (0, inputs_order[value.name]) if isinstance(value, Input) else (1, value.id)
@@ -39,7 +46,7 @@ def cse(graph: Graph) -> Graph:
         operands = inputs
         if node.op in COMMUTATIVE:
             operands = sorted(inputs, key=lambda v: _position(v, order))
-        key = (node.op, tuple(operands), tuple((k, hashable(node.attrs[k])) for k in sorted(node.attrs)))
+        key = (node.op, tuple(operands), attrs_key(node.attrs))
         found = seen.get(key)
         if found is None:
             found = seen[key] = b.copy(node, inputs)

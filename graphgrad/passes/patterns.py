@@ -15,12 +15,14 @@ from ..graph import OPS
 
 
 class Leaf:
-    """An operand pattern that tests one value with a predicate (e.g. "a constant of zeros")."""
+    """An operand pattern that tests one value with a predicate (e.g. "a constant of zeros").
 
-    __slots__ = ("label", "test")
+    `ops`, when given, are the only ops the predicate can accept: rules check them first."""
 
-    def __init__(self, label: str, test):
-        self.label, self.test = label, test
+    __slots__ = ("label", "test", "ops")
+
+    def __init__(self, label: str, test, ops=None):
+        self.label, self.test, self.ops = label, test, None if ops is None else frozenset(ops)
 
     def __repr__(self):
         return self.label
@@ -33,8 +35,8 @@ def _constant_equal_to(number):
     return test
 
 
-ZERO = Leaf("0", _constant_equal_to(0))  # a float constant whose every element is 0
-ONE = Leaf("1", _constant_equal_to(1))  # a float constant whose every element is 1
+ZERO = Leaf("0", _constant_equal_to(0), {"constant"})  # a float constant whose every element is 0
+ONE = Leaf("1", _constant_equal_to(1), {"constant"})  # a float constant whose every element is 1
 
 
 def _parse_head(head: str):
@@ -120,7 +122,8 @@ class Rule:
         self.ops = _compile(pattern)
         self.bind, self.subs = self.ops[1], self.ops[2:]
         self.arity = len(self.subs)
-        self.probe = tuple((i, p[0]) for i, p in enumerate(self.subs) if type(p) is tuple)
+        self.probe = tuple((i, p[0] if type(p) is tuple else p.ops) for i, p in enumerate(self.subs)
+                           if type(p) is tuple or (type(p) is Leaf and p.ops is not None))
 
     def apply(self, node, builder):
         """The replacement value for `node` (whose op the head accepts), or None."""
