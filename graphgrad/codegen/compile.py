@@ -18,10 +18,12 @@ from .liveness import live_nodes
 
 
 def _optimized(g, optimize: bool):
-    if not optimize:
-        return g
-    from ..passes import optimize as run_pipeline  # lazy: passes may import codegen's siblings
+    """`g` after the default pipeline, unless asked not to or it has just been through it."""
+    from ..passes import DEFAULT_PIPELINE, optimize as run_pipeline
 
+    done = tuple(DEFAULT_PIPELINE)
+    if not optimize or g.passes[-len(done):] == done:
+        return g
     return run_pipeline(g)
 
 

@@ -165,3 +165,16 @@ def test_jax_float64_without_x64_is_refused_not_silently_truncated(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "refused: graph 'f' computes in float64 but jax's x64 mode is off" in out.stdout
     assert "jax_enable_x64" in out.stdout and "f32 ok: 3.0" in out.stdout
+
+
+def test_an_optimized_graph_is_not_optimized_again():
+    import graphgrad as gg
+
+    @gg.function
+    def f(x: gg.f64[3], w: gg.f64[3]):
+        return gg.sum(gg.tanh(x * w))
+
+    opt = gg.optimize(gg.grad(f))
+    source = gg.compile(opt).source
+    assert source.count("rewrite-jacobians") == 1
+    assert source == gg.compile(gg.grad(f)).source
