@@ -6,11 +6,11 @@ the passes before it. Verification defaults to the GRAPHGRAD_VERIFY environment 
 "0"), and is on whenever pytest is running a test. `on_pass(name, graph)` is called after each
 pass, for dumps and pictures of every stage.
 
-Scaling, in CPU seconds with verification off, on the project's shared 2-core VM: a chain of
-removable patterns optimizes at 10,000 / 40,000 / 100,000 nodes in 0.3 / 1.2 / 2.9 s; the
-Jacobian-style gradient of a deep tanh network (every layer's Kronecker and diagonal products
-rewritten) at 12,000 / 48,000 / 120,000 nodes in about 1 / 3 / 8 s: 30-70 µs a node, linear
-(the cyclic garbage collector is paused during each pass); verification adds ~60%.
+Scaling, in CPU seconds (min of 3) with verification off, on the project's shared 2-core VM: a
+chain of removable patterns optimizes at 10,000 / 40,000 / 100,000 nodes in 0.14 / 0.6 / 1.6 s;
+the Jacobian-style gradient of a deep tanh network (every layer's Kronecker and diagonal products
+rewritten) at 10,000 / 40,000 / 100,000 nodes in 0.24 / 1.0 / 2.6 s: 15-25 µs a node, about
+linear (the cyclic garbage collector is paused during each pass); verification adds 70-120%.
 test_pipeline.py checks that 4x the nodes costs well under 8x the time.
 """
 from __future__ import annotations
