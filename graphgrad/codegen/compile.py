@@ -9,12 +9,11 @@ import linecache
 import numpy as np
 
 from ..graph import JACOBIAN_OPS
-from ..graph.analysis import nbytes
+from ..graph.analysis import gc_paused, largest_intermediate
 from ..graph.errors import GraphError, MemoryBudgetError
 from ..graph.evaluate import bind_arguments
 from ..graph.spec import format_type
-from .emitter import emit, gc_paused, get_backend
-from .liveness import live_nodes
+from .emitter import emit, get_backend
 
 
 def _optimized(g, optimize: bool):
@@ -32,11 +31,7 @@ def check_budget(g, max_bytes) -> None:
     `max_bytes` (MemoryBudgetError naming the node, its shape, its size and the way out)."""
     if max_bytes is None:
         return
-    best, where = 0, None
-    for node in live_nodes(g):  # the values the generated code will actually compute
-        size = nbytes(node)
-        if size > best:
-            best, where = size, node
+    best, where = largest_intermediate(g)  # the values the generated code will compute
     if best <= max_bytes:
         return
     label = f"{where.ref} ({where.op}{', ' + repr(where.name) if where.name else ''})"

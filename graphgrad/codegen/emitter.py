@@ -7,11 +7,10 @@ same graph always gives the same text.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
 import textwrap
 
+from ..graph.analysis import gc_paused
 from ..graph.errors import GraphError
 from ..graph.ir import check_name
 from ..graph.spec import format_type
@@ -48,19 +47,6 @@ def emit(g, backend="numpy", *, name=None) -> str:
     in order and returns the outputs in order (one output bare, several as a tuple)."""
     with gc_paused():
         return _Module(g, get_backend(backend), name or g.name).source()
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector: emitting makes many small acyclic objects, and on a
-    10,000-node graph the collector's full passes over the live graphs cost a third of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Module:

@@ -6,14 +6,13 @@ computed at all (no dead code).
 """
 from __future__ import annotations
 
+from ..graph import analysis
+
 
 def live_nodes(graph) -> list:
-    """The nodes some output depends on, in the graph's topological order (one backward sweep)."""
-    needed = set(graph.output_values.values())
-    for node in reversed(graph.nodes):
-        if node in needed:
-            needed.update(node.inputs)
-    return [node for node in graph.nodes if node in needed]
+    """The nodes some output depends on, in the graph's topological order."""
+    live = analysis.live_nodes(graph)
+    return [node for node in graph.nodes if node in live]
 
 
 def deaths(statements, keep) -> list:

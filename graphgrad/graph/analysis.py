@@ -1,6 +1,9 @@
-"""Whole-graph helpers shared by the passes and code generators: copying and the memory estimate."""
+"""Whole-graph helpers shared by the passes and code generators: copying, liveness, the memory
+estimate, and pausing the garbage collector while a large graph is built."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 
 import numpy as np
@@ -32,15 +35,43 @@ def nbytes(value) -> int:
     return math.prod(value.shape) * np.dtype(value.dtype).itemsize  # exact: no int64 overflow
 
 
+def live_nodes(graph: Graph) -> set:
+    """The nodes that some output needs (one backward walk over the node list)."""
+    live = set(graph.output_values.values())
+    for node in reversed(graph.nodes):
+        if node in live:
+            live.update(node.inputs)  # inputs too, taken out once at the end
+    live.difference_update(graph.input_values.values())
+    return live
+
+
 def largest_intermediate(graph: Graph):
-    """(bytes, node) of the largest single node value in the graph, or (0, None) if it has none.
+    """(bytes, node) of the largest value some output needs, or (0, None) if there is none.
 
     The code generators compare this with their memory budget before allocating anything; for
     the seed network's Jacobian-style gradient it is the 6400 x 100000 Kronecker Jacobian.
+    Nodes no output needs are never computed, so they do not count.
     """
     best, where = 0, None
+    live = live_nodes(graph)
     for node in graph.nodes:
+        if node not in live:
+            continue
         size = nbytes(node)
         if size > best:
             best, where = size, node
     return best, where
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while a pass, `grad` or the emitter builds a graph or a
+    module: they make many long-lived objects, and the collector's repeated walks over them cost
+    up to a third of the time on large graphs. It runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -19,7 +19,8 @@ from ..graph import Graph, GraphError
 from .cse import NAME as CSE, cse
 from .dce import NAME as DCE, dce
 from .fold_constants import NAME as FOLD, fold_constants
-from .rebuild import gc_paused, verify_by_default
+from ..graph.analysis import gc_paused
+from .rebuild import verify_by_default
 from .rewrite_jacobians import NAME as REWRITE, rewrite_jacobians
 from .simplify import NAME as SIMPLIFY, simplify
 

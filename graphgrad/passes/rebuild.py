@@ -7,22 +7,11 @@ keeps names like `grad_w1`. Everything here is linear in the number of nodes.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 
 from ..graph import Graph, Node
+from ..graph.analysis import live_nodes
 from ..graph.optable import lookup, prepare_attrs
-
-
-def live_nodes(graph: Graph) -> set:
-    """The nodes that some output needs (one backward walk over the node list)."""
-    live = set(graph.output_values.values())
-    for node in reversed(graph.nodes):
-        if node in live:
-            live.update(node.inputs)  # inputs too, taken out once at the end
-    live.difference_update(graph.input_values.values())
-    return live
 
 
 class Proto:
@@ -153,17 +142,3 @@ def verify_by_default() -> bool:
     if flag is not None:
         return flag.strip().lower() not in ("", "0", "false", "no", "off")
     return "PYTEST_CURRENT_TEST" in os.environ
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector during one pass (or grad): it makes many long-lived nodes,
-    and the collector's repeated walks over them cost up to a third of the time on 100k-node
-    graphs. Between passes it runs again and frees the previous stages."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -13,7 +13,7 @@ import numpy as np
 from ...graph import GraphError
 from ...graph.analysis import copy_graph
 from ...graph.optable import lookup
-from ..rebuild import gc_paused
+from ...graph.analysis import gc_paused
 from .emit import Emitter
 from .rules import RULES
 
