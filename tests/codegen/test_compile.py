@@ -4,20 +4,9 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from codegen_models import two_layer_net
 
 jax.config.update("jax_enable_x64", True)
-
-
-def two_layer_net(n, d_in, h, d_out):
-    @gg.function
-    def two_layer_net(x: gg.f64[n, d_in], y: gg.f64[n, d_out], w1: gg.f64[d_in, h],
-                      w2: gg.f64[h, d_out]):
-        h = x @ w1
-        h_relu = gg.maximum(h, 0)
-        y_pred = h_relu @ w2
-        return gg.sum(gg.square(y_pred - y))
-
-    return two_layer_net
 
 
 def inputs(g, seed=0):
