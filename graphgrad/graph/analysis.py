@@ -20,12 +20,14 @@ def copy_graph(graph: Graph, *, name: str | None = None, outputs: bool = True):
     new = Graph(name or graph.name)
     mapping = {}
     for v in graph.input_values.values():
-        mapping[v] = new.input_like(v)
-    for node in graph.nodes:  # add_like: the nodes passed the op table's checks already
-        mapping[node] = new.add_like(node, [mapping[v] for v in node.inputs])
+        mapping[v] = new._declare(v.name, v.spec)
+    for node in graph.nodes:  # the nodes passed the op table's checks already
+        mapping[node] = new._append(node.op, tuple([mapping[v] for v in node.inputs]), node.attrs,
+                                    node.spec, node.role, node.name)
     if outputs:
         for n, v in graph.output_values.items():
             new.output(n, mapping[v])
+        new.gradients = dict(graph.gradients)
     new.passes = graph.passes
     return new, mapping
 

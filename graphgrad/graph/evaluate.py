@@ -34,7 +34,11 @@ def bind_arguments(graph, args, kwargs) -> dict:
 
 
 def check_argument(name, spec, value):
-    """One argument as an array of the input's shape and dtype, or ValueError naming the input."""
+    """One argument as an array of the input's shape and dtype, or ValueError naming the input.
+
+    Array subclasses are read as plain arrays (`*` on an np.matrix would be a matrix product)."""
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        value = np.asarray(value)
     if isinstance(value, (int, float, list, tuple)) and not isinstance(value, bool):
         try:
             value = np.asarray(value, dtype=spec.dtype)

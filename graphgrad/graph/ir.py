@@ -2,42 +2,56 @@
 
 A node is an op applied to earlier values, with its shape and dtype computed from the op table
 when it is created, and a role ("forward" or "backward") that pictures and code can show.
-Graphs are built by appending; passes never mutate a graph, they build a new one.
+Graphs are built by appending; passes never mutate a graph, they build a new one. Values point
+back at their graph only weakly, so graphs and nodes form no reference cycles. This module knows
+nothing of the front end: Tensors, tracing, JSON and networkx are attached from outside.
 """
 from __future__ import annotations
 
-import contextvars
 import keyword
+import unicodedata
+from types import MappingProxyType
+import weakref
 
-import numpy as np
-
-from .errors import GraphError, ShapeError, DTypeError, user_site
+from .attrs import attrs_key
+from .errors import GraphError, user_site
 from .optable import lookup, prepare_attrs
-from .spec import TensorSpec, check_dtype, check_shape, format_type
+from .printer import format_graph
+from .spec import TensorSpec, check_dtype, check_shape, check_size, format_type
 
 ROLES = ("forward", "backward")
-_CURRENT = contextvars.ContextVar("graphgrad_current_graph", default=())
+NO_ATTRS = MappingProxyType({})
 
 
 def check_name(name, what="name") -> str:
-    """A user-visible name must be a Python identifier and not a keyword (it reaches generated code)."""
+    """A user-visible name must be a Python identifier, not a keyword, and already in the form
+    Python reads it (NFKC), since it reaches generated code (`def ｘ` would define `x`)."""
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise GraphError(f"{what} {name!r} is not a valid Python identifier")
+    normal = unicodedata.normalize("NFKC", name)
+    if normal != name:
+        raise GraphError(f"{what} {name!r} is not in the form Python reads it ({normal!r}); "
+                         f"use {normal!r}")
     return name
 
 
 class Input:
     """A graph input: a named placeholder with a static shape and dtype."""
 
-    __slots__ = ("name", "shape", "dtype", "graph", "spec")
+    __slots__ = ("name", "shape", "dtype", "spec", "_gref", "__weakref__")
     op = "input"
     inputs = ()
-    attrs = {}
+    attrs = NO_ATTRS
     role = "forward"
 
-    def __init__(self, graph, name, shape, dtype, spec=None):
-        self.graph, self.name, self.shape, self.dtype = graph, name, shape, dtype
-        self.spec = TensorSpec(shape, dtype) if spec is None else spec
+    def __init__(self, gref, name, spec):
+        self._gref, self.name, self.spec = gref, name, spec
+        self.shape, self.dtype = spec.shape, spec.dtype
+
+    @property
+    def graph(self):
+        """The graph this input belongs to (None once that graph is gone)."""
+        return self._gref()
 
     @property
     def ref(self) -> str:
@@ -50,12 +64,17 @@ class Input:
 class Node:
     """One SSA op node; `inputs` are earlier nodes or graph inputs; attributes are never mutated."""
 
-    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "role", "name", "graph", "spec")
+    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "role", "name", "spec", "_gref",
+                 "__weakref__")
 
-    def __init__(self, graph, id, op, inputs, attrs, spec, role, name):
-        """`spec` is the node's TensorSpec (kept, not rebuilt on every access: passes read it often)."""
-        self.graph, self.id, self.op, self.inputs, self.attrs = graph, id, op, inputs, attrs
+    def __init__(self, gref, id, op, inputs, attrs, spec, role, name):
+        self._gref, self.id, self.op, self.inputs, self.attrs = gref, id, op, inputs, attrs
         self.shape, self.dtype, self.role, self.name, self.spec = spec.shape, spec.dtype, role, name, spec
+
+    @property
+    def graph(self):
+        """The graph this node belongs to (None once that graph is gone)."""
+        return self._gref()
 
     @property
     def ref(self) -> str:
@@ -65,28 +84,40 @@ class Node:
         return f"<Node {self.ref}:{format_type(self.shape, self.dtype)} = {self.op}>"
 
 
-def _same_types(values, others) -> bool:
-    """Whether two operand lists have equal shapes and dtypes (a shared TensorSpec: fast case)."""
-    if len(values) != len(others):
-        return False
-    for a, b in zip(values, others):
-        if a.spec is not b.spec and (a.shape != b.shape or a.dtype != b.dtype):
-            return False
-    return True
-
-
 def _describe(values) -> str:
     return ", ".join(str(tuple(v.shape)) for v in values)
 
 
+class Scope:
+    """`with graph.role("backward"):` — nodes added inside get that role, and structurally equal
+    nodes made inside are one node (hash-consing), so a rule may spell `b.T` twice for free."""
+
+    def __init__(self, graph, role):
+        if role not in ROLES:
+            raise GraphError(f"role must be one of {ROLES}, got {role!r}")
+        self.graph, self.role, self.shared = graph, role, {}
+
+    def __enter__(self):
+        self.graph._scopes.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        self.graph._scopes.remove(self)
+
+
 class Graph:
-    """A static computation graph: named inputs, op nodes in topological order, named outputs."""
+    """A static computation graph: named inputs, op nodes in topological order, named outputs.
+
+    `gradients` records which outputs are gradients: output name -> (input name, order)."""
 
     def __init__(self, name: str = "graph"):
         self._name = check_name(name, "graph name")
+        self._ref = weakref.ref(self)  # shared by every value of the graph: no reference cycle
         self._inputs: dict[str, Input] = {}
         self._nodes: list[Node] = []
         self._outputs: dict[str, Input | Node] = {}
+        self._scopes: list[Scope] = []
+        self.gradients: dict[str, tuple[str, int]] = {}
         self.passes: tuple[str, ...] = ()  # names of the passes that produced this graph, in order
 
     # --- views -------------------------------------------------------------------------------
@@ -117,27 +148,25 @@ class Graph:
     def __len__(self) -> int:
         return len(self._nodes)
 
-    # --- building ----------------------------------------------------------------------------
-    def input(self, name: str, shape=(), dtype="float64"):
-        """Declare an input and return it as a symbolic `Tensor`."""
-        from .tensor import Tensor
+    def __bool__(self) -> bool:  # a graph is a thing, not a container: never falsy when empty
+        return True
 
+    # --- building ----------------------------------------------------------------------------
+    def add_input(self, name: str, shape=(), dtype="float64") -> Input:
+        """Declare an input (checked name, shape and dtype) and return it."""
         check_name(name, "input name")
         if name in self._inputs:
             raise GraphError(f"graph {self.name!r} already has an input named {name!r}")
-        shape = check_shape(shape, f"shape of input {name!r}")
-        dtype = check_dtype(dtype)
-        value = Input(self, name, shape, dtype)
-        self._inputs[name] = value
-        return Tensor(value)
+        spec = TensorSpec(check_shape(shape, f"shape of input {name!r}"), check_dtype(dtype))
+        check_size(spec.shape, f"shape of input {name!r}")
+        return self._declare(name, spec)
 
-    def input_like(self, value: Input) -> Input:
-        """Declare an input with the name and type of `value` (another graph's input) and return it
-        as an Input: for passes that rebuild a graph, without re-checking what `value` passed."""
-        if value.name in self._inputs:
-            raise GraphError(f"graph {self.name!r} already has an input named {value.name!r}")
-        new = self._inputs[value.name] = Input(self, value.name, value.shape, value.dtype, value.spec)
-        return new
+    def _declare(self, name, spec) -> Input:
+        """An input of an already checked name and spec (passes copying another graph's inputs)."""
+        if name in self._inputs:
+            raise GraphError(f"graph {self.name!r} already has an input named {name!r}")
+        value = self._inputs[name] = Input(self._ref, name, spec)
+        return value
 
     def output(self, name: str, value) -> None:
         """Declare `value` (a Tensor, node or input of this graph) as the output `name`."""
@@ -146,49 +175,53 @@ class Graph:
             raise GraphError(f"graph {self.name!r} already has an output named {name!r}")
         self._outputs[name] = self._own(value, f"output {name!r}")
 
-    def add(self, op: str, inputs=(), attrs=None, *, role="forward", name=None) -> Node:
-        """Append one node; its shape and dtype come from the op table (ShapeError/DTypeError here)."""
+    def role(self, role: str) -> Scope:
+        """A scope in which added nodes have `role` and equal nodes are shared (see Scope)."""
+        return Scope(self, role)
+
+    def add(self, op: str, inputs=(), attrs=None, *, role=None, name=None) -> Node:
+        """Append one node; its shape and dtype come from the op table (ShapeError/DTypeError here).
+
+        `role` defaults to that of the innermost `role(...)` scope (whose nodes are shared, see
+        Scope), else "forward"; a node given its role explicitly is never shared."""
         opdef = lookup(op)
         inputs = self._operands(inputs, op)
         if opdef.arity is not None and len(inputs) != opdef.arity:
             raise GraphError(f"{op} takes {opdef.arity} operand(s), got {len(inputs)}")
-        if role not in ROLES:
+        scope = self._scopes[-1] if self._scopes and role is None else None
+        if role is None:
+            role = scope.role if scope is not None else "forward"
+        elif role not in ROLES:
             raise GraphError(f"role must be one of {ROLES}, got {role!r}")
         specs = tuple([v.spec for v in inputs])
         try:
             attrs = prepare_attrs(opdef, specs, attrs if type(attrs) is dict else dict(attrs or {}))
             spec = opdef.infer(*specs, **attrs)
+            check_size(spec.shape, "result shape")
         except GraphError as e:  # ShapeError, DTypeError, or a bad attribute: name the user's line
             detail = f" with operand shapes {_describe(inputs)}" if inputs else ""
             raise type(e)(f"{op}{detail}: {e} (at {user_site()})") from None
-        node = Node(self, len(self._nodes), op, inputs, attrs, spec, role, name)
-        self._nodes.append(node)
+        if scope is None:
+            return self._append(op, inputs, attrs, spec, role, name)
+        key = (op, inputs, attrs_key(opdef.attrs, attrs))
+        node = scope.shared.get(key)
+        if node is None:
+            node = scope.shared[key] = self._append(op, inputs, attrs, spec, role, name)
         return node
 
-    def add_like(self, node: Node, inputs, *, role=None, name=None) -> Node:
-        """Append a copy of `node` (op, attributes, type, role, name hint) on `inputs`.
-
-        For passes that rebuild a graph: the operands must have the types of `node`'s operands
-        (checked, else GraphError), so the op-table checks that `node` already passed are not
-        repeated; this keeps a rebuild at a few microseconds per node.
-        """
-        inputs = self._operands(inputs, node.op)
-        if inputs is not node.inputs and not _same_types(inputs, node.inputs):
-            raise GraphError(f"add_like: operands {_describe(inputs)} do not have the types of "
-                             f"{node.ref}'s operands {_describe(node.inputs)}")
-        role = node.role if role is None else role
-        if role not in ROLES:
-            raise GraphError(f"role must be one of {ROLES}, got {role!r}")
-        new = Node(self, len(self._nodes), node.op, inputs, dict(node.attrs), node.spec, role,
-                   node.name if name is None else name)
-        self._nodes.append(new)
-        return new
+    def _append(self, op, inputs, attrs, spec, role, name) -> Node:
+        """Append a node whose attributes and type are already checked: for `add`, and for the
+        pass builder and `copy_graph`, which copy nodes onto operands of the same types."""
+        node = Node(self._ref, len(self._nodes), op, inputs, attrs, spec, role, name)
+        self._nodes.append(node)
+        return node
 
     def _operands(self, values, op) -> tuple:
         """`values` as a tuple of this graph's Inputs and Nodes (Tensors unwrapped), else GraphError."""
         values = tuple(values)
+        ref = self._ref
         for v in values:  # the common case, checked without building a message per operand
-            if (v.__class__ is not Node and v.__class__ is not Input) or v.graph is not self:
+            if (v.__class__ is not Node and v.__class__ is not Input) or v._gref is not ref:
                 return tuple(self._own(v, f"operand of {op}") for v in values)
         return values
 
@@ -204,16 +237,11 @@ class Graph:
         value = getattr(value, "value", value)  # a Tensor wraps its value
         if not isinstance(value, (Input, Node)):
             raise GraphError(f"{what} must be a tensor of graph {self.name!r}, got {type(value).__name__}")
-        if value.graph is not self:
-            raise GraphError(f"{what} belongs to graph {value.graph.name!r}, not {self.name!r}")
+        if value._gref is not self._ref:
+            other = value.graph
+            raise GraphError(f"{what} belongs to graph {other.name if other else '(gone)'!r}, "
+                             f"not {self.name!r}")
         return value
-
-    def __enter__(self):
-        _CURRENT.set(_CURRENT.get() + (self,))
-        return self
-
-    def __exit__(self, *exc):
-        _CURRENT.set(_CURRENT.get()[:-1])
 
     # --- checking ----------------------------------------------------------------------------
     def verify(self) -> "Graph":
@@ -221,7 +249,7 @@ class Graph:
         seen = set(self._inputs.values())
         for position, node in enumerate(self._nodes):
             where = f"graph {self.name!r}, node {node.ref} ({node.op})"
-            if node.id != position or node.graph is not self:
+            if node.id != position or node._gref is not self._ref:
                 raise GraphError(f"{where}: node is out of place (id {node.id}, position {position})")
             for v in node.inputs:
                 if v not in seen:
@@ -237,51 +265,15 @@ class Graph:
         for name, v in self._outputs.items():
             if v not in seen:
                 raise GraphError(f"graph {self.name!r}: output {name!r} refers to an unknown value")
+        for name, (of, _) in self.gradients.items():
+            if name not in self._outputs or of not in self._inputs:
+                raise GraphError(f"graph {self.name!r}: gradient output {name!r} of {of!r} is unknown")
         return self
 
-    # --- text and interchange ------------------------------------------------------------
+    # --- text ----------------------------------------------------------------------------
     def __str__(self) -> str:
-        from .printer import format_graph
-
         return format_graph(self)
 
     def __repr__(self) -> str:
         return (f"<Graph {self.name}: {len(self._inputs)} inputs, {len(self._nodes)} nodes, "
                 f"{len(self._outputs)} outputs>")
-
-    def to_networkx(self):
-        from .interchange import to_networkx
-
-        return to_networkx(self)
-
-    def to_json(self, indent=None) -> str:
-        from .serialize import to_json
-
-        return to_json(self, indent=indent)
-
-    @classmethod
-    def from_json(cls, text) -> "Graph":
-        from .serialize import from_json
-
-        return from_json(text)
-
-
-def current_graph():
-    """The innermost graph being traced (by `@gg.function` or `with graph:`), or None."""
-    stack = _CURRENT.get()
-    return stack[-1] if stack else None
-
-
-def constant_array(value, dtype=None) -> np.ndarray:
-    """A Python number or array-like as a float or bool numpy array (DTypeError otherwise)."""
-    try:
-        arr = np.asarray(value)
-    except Exception:  # noqa: BLE001 - any conversion failure is a user type error
-        raise DTypeError(f"cannot use {type(value).__name__} as a tensor") from None
-    if arr.dtype.kind not in "biuf":  # strings, objects, complex: never silently converted
-        raise DTypeError(f"cannot use a {arr.dtype} array as a tensor (float or bool only)")
-    if dtype is not None:
-        return arr.astype(check_dtype(dtype, allow_bool=True))
-    if arr.dtype.kind == "b":
-        return arr
-    return arr.astype(arr.dtype if arr.dtype.name in ("float32", "float64") else "float64")

@@ -1,19 +1,23 @@
 """Elementwise ops: unary and binary float ops with numpy broadcasting, comparisons, `where`, casts.
 
-Each entry is the single definition of the op: arity, attributes, shape/dtype rule and numpy
-reference implementation. Derivatives live in passes/autodiff, spellings in codegen's tables.
+Each entry is the single definition of the op: arity, attributes, shape/dtype rule, numpy
+reference and front-end function (generated for unary, binary and compare ops). Derivatives live
+in passes/autodiff/rules.py, spellings in codegen's tables.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from .errors import DTypeError
-from .optable import OpDef, broadcast_shapes, register, same_float_dtype
-from .spec import TensorSpec
+from . import kernels
+from .attrs import DTYPE, FLOAT
+from .errors import DTypeError, GraphError
+from .optable import OpDef, register
+from .shapes import broadcast_shapes, same_float_dtype
+from .spec import TensorSpec, check_dtype
+from .tensor import Tensor, apply, as_tensor, constant_array, lift
 
-
-# Rules whose shape comes from the operands' (already valid) shapes build their result with
-# TensorSpec.trusted: these run for every node every pass creates.
 
 def _unary_infer(x: TensorSpec, **_) -> TensorSpec:
     return TensorSpec.trusted(x.shape, same_float_dtype([x]))
@@ -28,15 +32,11 @@ def _compare_infer(a: TensorSpec, b: TensorSpec) -> TensorSpec:
     return TensorSpec.trusted(broadcast_shapes(a.shape, b.shape), "bool")
 
 
-def _sigmoid(x):
-    return np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
+def _relu(x):
+    return np.maximum(x, x.dtype.type(0))
 
 
-def _sign(x):
-    return np.sign(x)
-
-
-UNARY = {
+UNARY = {  # name: (numpy reference, what it computes)
     "negative": (np.negative, "-x"),
     "exp": (np.exp, "e^x"),
     "log": (np.log, "natural logarithm"),
@@ -44,9 +44,9 @@ UNARY = {
     "square": (np.square, "x*x"),
     "abs": (np.abs, "absolute value"),
     "tanh": (np.tanh, "hyperbolic tangent"),
-    "sigmoid": (_sigmoid, "1 / (1 + e^-x), computed stably"),
-    "relu": (lambda x: np.maximum(x, x.dtype.type(0)), "max(x, 0)"),
-    "sign": (_sign, "-1, 0 or 1 (no gradient flows)"),
+    "sigmoid": (kernels.sigmoid, "1 / (1 + e^-x), computed stably"),
+    "relu": (_relu, "max(x, 0)"),
+    "sign": (np.sign, "-1, 0 or 1 (no gradient flows)"),
 }
 
 BINARY = {
@@ -67,27 +67,56 @@ COMPARE = {
 }
 
 for _name, (_fn, _doc) in UNARY.items():
-    register(OpDef(_name, 1, "unary", _unary_infer, _fn, doc=_doc, differentiable=_name != "sign"))
+    register(OpDef(_name, 1, "unary", _unary_infer, _fn, doc=_doc))
 for _name, (_fn, _doc) in BINARY.items():
     register(OpDef(_name, 2, "binary", _binary_infer, _fn, doc=_doc))
 for _name, (_fn, _doc) in COMPARE.items():
-    register(OpDef(_name, 2, "compare", _compare_infer, _fn, doc=_doc, differentiable=False))
+    register(OpDef(_name, 2, "compare", _compare_infer, _fn, doc=_doc))
 
 
-def _power_impl(x, *, exponent):
-    return np.power(x, x.dtype.type(exponent))
+def power(x, exponent):
+    """x ** exponent for a Python-number exponent (x ** 2 becomes `square`, x ** 1 is x)."""
+    if isinstance(exponent, Tensor):
+        raise GraphError("power takes a Python number as exponent; write gg.exp(y * gg.log(x)) "
+                         "for a tensor exponent")
+    if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
+        raise GraphError(f"power takes a Python number as exponent, got {type(exponent).__name__}")
+    x = as_tensor(x)
+    if exponent == 2:
+        return apply("square", x)
+    if exponent == 1:
+        return x
+    return apply("power", x, exponent=float(exponent))
 
 
-register(OpDef("power", 1, "unary", _unary_infer, _power_impl, attrs={"exponent": "float"},
-               doc="x ** exponent, the exponent a Python number"))
+register(OpDef("power", 1, "unary", _unary_infer,
+               lambda x, *, exponent: np.power(x, x.dtype.type(exponent)), attrs={"exponent": FLOAT},
+               doc="x ** exponent, the exponent a Python number", api=power))
 
 
-def _cast_infer(x: TensorSpec, *, dtype: str) -> TensorSpec:
-    return TensorSpec(x.shape, dtype)
+def astype(x, dtype):
+    """Cast to float32, float64 (gradients flow) or bool."""
+    x = as_tensor(x)
+    if check_dtype(dtype, allow_bool=True) == x.dtype:  # a no-op cast adds nothing
+        return x
+    return apply("cast", x, dtype=dtype)
 
 
-register(OpDef("cast", 1, "cast", _cast_infer, lambda x, *, dtype: x.astype(dtype),
-               attrs={"dtype": "dtype"}, doc="x.astype(dtype); gradients flow between float dtypes"))
+register(OpDef("cast", 1, "cast", lambda x, *, dtype: TensorSpec(x.shape, dtype),
+               lambda x, *, dtype: x.astype(dtype), attrs={"dtype": DTYPE},
+               doc="x.astype(dtype); gradients flow between float dtypes", api=astype))
+
+
+def where(condition, x, y):
+    """Elements of x where condition holds, else of y (condition from a comparison)."""
+    like = next((v for v in (x, y, condition) if isinstance(v, Tensor)), None)
+    if like is None:
+        raise GraphError("where needs at least one symbolic tensor")
+    cond = as_tensor(condition, like=like)
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor(cond.graph.add("constant", (), {"value": constant_array(x, "float64")}), cond.graph)
+    x, y = lift(x, y)
+    return apply("where", cond, x, y)
 
 
 def _where_infer(cond: TensorSpec, a: TensorSpec, b: TensorSpec) -> TensorSpec:
@@ -97,4 +126,4 @@ def _where_infer(cond: TensorSpec, a: TensorSpec, b: TensorSpec) -> TensorSpec:
 
 
 register(OpDef("where", 3, "select", _where_infer, np.where,
-               doc="where(cond, a, b): a where cond holds, else b"))
+               doc="where(cond, a, b): a where cond holds, else b", api=where))

@@ -1,38 +1,39 @@
-"""Linear-algebra ops: softmax family, `matmul` with np.matmul's semantics, and the explicit
-Jacobian builders (`kron`, `diag`; `eye` lives with the sources) used by the Jacobian-style gradient.
+"""Linear-algebra ops: the softmax family, `matmul` with np.matmul's semantics, and the explicit
+Jacobian builders (`kron`, `diag`; `eye` lives with the sources) of the Jacobian-style gradient.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+from .attrs import INT
 from .errors import ShapeError
-from .optable import OpDef, broadcast_shapes, normalize_axis, register, same_float_dtype
+from .optable import INTERNAL, OpDef, register
+from .shapes import broadcast_shapes, normalize_axis, same_float_dtype
 from .spec import TensorSpec
+from .tensor import apply, as_tensor, lift
 
 
-def _shift(x, axis):
-    """The max along `axis` (kept); -inf over an empty axis, where numpy's max would raise."""
-    return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`, computed stably."""
+    return apply("softmax", as_tensor(x), axis=axis)
 
 
-def _softmax_impl(x, *, axis):
-    e = np.exp(x - _shift(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _log_softmax_impl(x, *, axis):
-    shifted = x - _shift(x, axis)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along `axis`, computed stably."""
+    return apply("log_softmax", as_tensor(x), axis=axis)
 
 
 def _softmax_canon(specs, *, axis):
     return {"axis": normalize_axis(axis, specs[0].ndim)}
 
 
-for _name, _fn in (("softmax", _softmax_impl), ("log_softmax", _log_softmax_impl)):
-    register(OpDef(_name, 1, "reduction", lambda x, *, axis: TensorSpec.trusted(x.shape, same_float_dtype([x])),
-                   _fn, attrs={"axis": "int"}, canon=_softmax_canon,
-                   doc=f"{_name} along one axis, computed with the max subtracted"))
+for _api, _kernel in ((softmax, kernels.softmax), (log_softmax, kernels.log_softmax)):
+    register(OpDef(_api.__name__, 1, "reduction",
+                   lambda x, *, axis: TensorSpec.trusted(x.shape, same_float_dtype([x])),
+                   lambda x, *, axis, _kernel=_kernel: _kernel(x, axis), attrs={"axis": INT},
+                   canon=_softmax_canon, doc=f"{_api.__name__} along one axis, computed with the max "
+                   "subtracted", api=_api))
 
 
 def matmul_shape(a: tuple, b: tuple) -> tuple:
@@ -54,9 +55,14 @@ def matmul_shape(a: tuple, b: tuple) -> tuple:
     return out
 
 
+def matmul(a, b):
+    """np.matmul: matrix product, with 1-d and batched operands."""
+    return apply("matmul", *lift(a, b))
+
+
 register(OpDef("matmul", 2, "linalg",
                lambda a, b: TensorSpec.trusted(matmul_shape(a.shape, b.shape), same_float_dtype([a, b])),
-               np.matmul, doc="np.matmul: 1-d, 2-d and batched operands"))
+               np.matmul, doc="np.matmul: 1-d, 2-d and batched operands", api=matmul))
 
 
 def _kron_infer(a, b):
@@ -66,7 +72,7 @@ def _kron_infer(a, b):
                               same_float_dtype([a, b]))
 
 
-register(OpDef("kron", 2, "jacobian", _kron_infer, np.kron,
+register(OpDef("kron", 2, "jacobian", _kron_infer, np.kron, api=INTERNAL,
                doc="the Kronecker product A ⊗ B of two matrices (a matmul Jacobian)"))
 
 
@@ -76,5 +82,5 @@ def _diag_infer(v):
     return TensorSpec.trusted((v.shape[0], v.shape[0]), same_float_dtype([v]))
 
 
-register(OpDef("diag", 1, "jacobian", _diag_infer, np.diag,
+register(OpDef("diag", 1, "jacobian", _diag_infer, np.diag, api=INTERNAL,
                doc="the diagonal matrix diag(v) (an elementwise op's Jacobian)"))

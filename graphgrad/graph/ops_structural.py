@@ -1,26 +1,38 @@
-"""Structural ops: sources, reductions, shape manipulation, slicing, softmax, matmul, Jacobians.
+"""Structural ops: sources, reductions, shape manipulation and basic slicing.
 
-As in ops_elementwise.py, each entry is the one definition of its op. `canon` steps normalise
-attributes (negative axes, -1 in reshape, slice bounds) so that equal ops compare equal.
+As in ops_elementwise.py, each entry is the one definition of its op, beside its front-end
+function. `canon` steps normalise attributes (negative axes, -1 in reshape, slice bounds) so that
+equal ops compare equal.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from .errors import ShapeError
-from .optable import (OpDef, broadcast_shapes, normalize_axes, normalize_axis, register,
-                      same_float_dtype, shape_size)
+from . import kernels
+from .attrs import ARRAY, AXES, BOOL, DTYPE, INDEX, INT, INTS, OPTIONAL_INTS
+from .errors import GraphError, ShapeError
+from .optable import INTERNAL, OpDef, register
+from .shapes import (broadcasts_to, normalize_axes, normalize_axis, reduced_shape, same_float_dtype,
+                     shape_size, sum_to_axes)
 from .spec import TensorSpec, check_shape
+from .tensor import Tensor, apply, as_tensor, constant_array, current_graph
 
 # --- sources -------------------------------------------------------------------------------
 
 
-def _constant_infer(*, value):
-    return TensorSpec(value.shape, value.dtype.name)
+def constant(value, dtype=None, *, graph=None):
+    """A constant tensor in `graph` (default: the graph being traced)."""
+    graph = graph if graph is not None else current_graph()
+    if graph is None:
+        raise GraphError("gg.constant needs a graph: call it inside @gg.function, `with graph:`, "
+                         "or pass graph=")
+    return Tensor(graph.add("constant", (), {"value": constant_array(value, dtype)}), graph)
 
 
-register(OpDef("constant", 0, "source", _constant_infer, lambda *, value: value,
-               attrs={"value": "array"}, doc="a constant array", differentiable=False))
+register(OpDef("constant", 0, "source", lambda *, value: TensorSpec(value.shape, value.dtype.name),
+               lambda *, value: value, attrs={"value": ARRAY}, doc="a constant array", api=constant))
 
 
 def _eye_infer(*, n, dtype):
@@ -30,22 +42,14 @@ def _eye_infer(*, n, dtype):
 
 
 register(OpDef("eye", 0, "jacobian", _eye_infer, lambda *, n, dtype: np.eye(n, dtype=dtype),
-               attrs={"n": "int", "dtype": "dtype"}, doc="the identity I_n, a Kronecker factor",
-               differentiable=False))
+               attrs={"n": INT, "dtype": DTYPE}, doc="the identity I_n, a Kronecker factor",
+               api=INTERNAL))
 
 # --- reductions ----------------------------------------------------------------------------
 
 
 def _reduce_canon(specs, *, axis, keepdims):
     return {"axis": normalize_axes(axis, specs[0].ndim), "keepdims": keepdims}
-
-
-def reduced_shape(shape, axis, keepdims):
-    """The shape of a reduction of `shape` over normalised `axis` (None: every axis)."""
-    axes = range(len(shape)) if axis is None else axis
-    if keepdims:
-        return tuple(1 if i in axes else d for i, d in enumerate(shape))
-    return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
 def _reduce_infer(x, *, axis, keepdims):
@@ -59,27 +63,21 @@ def _max_infer(x, *, axis, keepdims):
     return _reduce_infer(x, axis=axis, keepdims=keepdims)
 
 
-_REDUCE_ATTRS = {"axis": "axes", "keepdims": "bool"}
+def _reduction(op):
+    def fn(x, axis=None, keepdims=False):
+        return apply(op, as_tensor(x), axis=axis, keepdims=keepdims)
+
+    fn.__name__ = fn.__qualname__ = op
+    fn.__doc__ = f"numpy's `{op}` over `axis` (None, an int or a tuple; negative allowed)."
+    return fn
+
+
 for _name, _infer, _fn in (("sum", _reduce_infer, np.sum), ("mean", _reduce_infer, np.mean),
                            ("max", _max_infer, np.max)):
     register(OpDef(_name, 1, "reduction", _infer,
                    lambda x, *, axis, keepdims, _fn=_fn: np.asarray(_fn(x, axis=axis, keepdims=keepdims)),
-                   attrs=dict(_REDUCE_ATTRS), canon=_reduce_canon, doc=f"numpy's {_name} over axis"))
-
-
-def sum_to_axes(shape, target):
-    """The axes that reduce `shape` to `target` in a sum-to-shape: (leading axes, size-1 axes)."""
-    lead = len(shape) - len(target)
-    ones = tuple(i + lead for i, d in enumerate(target) if d == 1 and shape[i + lead] != 1)
-    return tuple(range(lead)), ones
-
-
-def broadcasts_to(shape, target) -> bool:
-    """Whether numpy can broadcast `shape` to exactly `target`."""
-    try:
-        return len(shape) <= len(target) and broadcast_shapes(shape, target) == target
-    except ShapeError:
-        return False
+                   attrs={"axis": AXES, "keepdims": BOOL}, canon=_reduce_canon,
+                   doc=f"numpy's {_name} over axis", api=_reduction(_name)))
 
 
 def _sum_to_infer(x, *, shape):
@@ -93,10 +91,18 @@ def _sum_to_impl(x, *, shape):
     return np.sum(x, axis=lead + ones, keepdims=True).reshape(shape) if lead + ones else x
 
 
-register(OpDef("sum_to", 1, "reduction", _sum_to_infer, _sum_to_impl, attrs={"shape": "ints"},
-               doc="sum over broadcast axes so the result has `shape`: the transpose of broadcast_to"))
+register(OpDef("sum_to", 1, "reduction", _sum_to_infer, _sum_to_impl, attrs={"shape": INTS},
+               doc="sum over broadcast axes so the result has `shape`: the transpose of broadcast_to",
+               api=INTERNAL))
 
 # --- shapes --------------------------------------------------------------------------------
+
+
+def reshape(x, shape):
+    """Row-major reshape; one dimension may be -1."""
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    return apply("reshape", as_tensor(x), shape=shape)
 
 
 def _reshape_canon(specs, *, shape):
@@ -118,8 +124,16 @@ def _reshape_canon(specs, *, shape):
 
 
 register(OpDef("reshape", 1, "shape", lambda x, *, shape: TensorSpec(shape, x.dtype),
-               lambda x, *, shape: np.reshape(x, shape), attrs={"shape": "ints"},
-               canon=_reshape_canon, doc="numpy reshape (row-major); -1 resolved when built"))
+               lambda x, *, shape: np.reshape(x, shape), attrs={"shape": INTS},
+               canon=_reshape_canon, doc="numpy reshape (row-major); -1 resolved when built",
+               api=reshape))
+
+
+def transpose(x, axes=None):
+    """Permute axes; None reverses them (numpy's `.T`)."""
+    if isinstance(axes, numbers.Integral):
+        axes = (axes,)
+    return apply("transpose", as_tensor(x), axes=axes)
 
 
 def _transpose_canon(specs, *, axes):
@@ -136,8 +150,15 @@ def _transpose_canon(specs, *, axes):
 
 register(OpDef("transpose", 1, "shape",
                lambda x, *, axes: TensorSpec.trusted(tuple([x.shape[a] for a in axes]), x.dtype),
-               lambda x, *, axes: np.transpose(x, axes), attrs={"axes": "optional_ints"},
-               canon=_transpose_canon, doc="permute axes (None reverses them, like .T)"))
+               lambda x, *, axes: np.transpose(x, axes), attrs={"axes": OPTIONAL_INTS},
+               canon=_transpose_canon, doc="permute axes (None reverses them, like .T)", api=transpose))
+
+
+def broadcast_to(x, shape):
+    """Broadcast x to `shape` with numpy's rules."""
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    return apply("broadcast_to", as_tensor(x), shape=shape)
 
 
 def _broadcast_to_infer(x, *, shape):
@@ -148,8 +169,21 @@ def _broadcast_to_infer(x, *, shape):
 
 
 register(OpDef("broadcast_to", 1, "shape", _broadcast_to_infer,
-               lambda x, *, shape: np.broadcast_to(x, shape), attrs={"shape": "ints"},
-               doc="numpy broadcast_to"))
+               lambda x, *, shape: np.broadcast_to(x, shape), attrs={"shape": INTS},
+               doc="numpy broadcast_to", api=broadcast_to))
+
+
+def concatenate(arrays, axis=0):
+    """Join a sequence of tensors along an existing axis."""
+    if isinstance(arrays, Tensor) or not isinstance(arrays, (list, tuple)):
+        raise GraphError(f"concatenate takes a list or tuple of tensors, got {type(arrays).__name__}")
+    arrays = list(arrays)
+    if not arrays:
+        raise GraphError("concatenate needs at least one array")
+    like = next((a for a in arrays if isinstance(a, Tensor)), None)
+    if like is None:
+        raise GraphError("concatenate needs at least one symbolic tensor")
+    return apply("concatenate", *[as_tensor(a, like=like) for a in arrays], axis=axis)
 
 
 def _concatenate_canon(specs, *, axis):
@@ -172,10 +206,44 @@ def _concatenate_infer(*xs, axis):
 
 
 register(OpDef("concatenate", None, "shape", _concatenate_infer,
-               lambda *xs, axis: np.concatenate(xs, axis=axis), attrs={"axis": "int"},
-               canon=_concatenate_canon, doc="join operands along an existing axis"))
+               lambda *xs, axis: np.concatenate(xs, axis=axis), attrs={"axis": INT},
+               canon=_concatenate_canon, doc="join operands along an existing axis", api=concatenate))
 
 # --- basic slicing -------------------------------------------------------------------------
+
+
+def getitem(x, key):
+    """Basic slicing: ints, slices (with steps and negative bounds) and one Ellipsis."""
+    x = as_tensor(x)
+    key = key if isinstance(key, tuple) else (key,)
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]  # `in` would compare arrays with ==
+    if len(ellipses) > 1:
+        raise GraphError("an index can have only one Ellipsis")
+    if ellipses:
+        at = ellipses[0]
+        key = key[:at] + (slice(None),) * (x.ndim - len(key) + 1) + key[at + 1:]
+    entries = []
+    for axis, k in enumerate(key):
+        if isinstance(k, slice):
+            entries.append(_slice_entry(k, x.shape[axis] if axis < x.ndim else None))
+        elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
+            entries.append(int(k))
+        else:
+            raise GraphError(f"unsupported index {k!r}: graphgrad supports ints, slices and ...")
+    return apply("slice", x, index=tuple(entries))
+
+
+def _slice_entry(k: slice, size):
+    """A slice as the triple `range(size)` gives it (numpy's meaning, fixed before the op's canon
+    step sees it); left raw when it is invalid, so that the op reports the mistake."""
+    if size is not None:
+        try:
+            r = range(size)[k]
+        except (TypeError, ValueError):
+            pass
+        else:
+            return (r.start, r.stop, r.step)
+    return (k.start, k.stop, k.step)
 
 
 def index_to_slices(index) -> tuple:
@@ -222,9 +290,9 @@ def sliced_shape(shape, index) -> tuple:
 
 
 register(OpDef("slice", 1, "shape", lambda x, *, index: TensorSpec.trusted(sliced_shape(x.shape, index), x.dtype),
-               lambda x, *, index: x[index_to_slices(index)], attrs={"index": "index"},
+               lambda x, *, index: x[index_to_slices(index)], attrs={"index": INDEX},
                canon=lambda specs, *, index: {"index": _canon_index(specs[0].shape, index)},
-               doc="basic slicing x[i, a:b:c] with ints and slices"))
+               doc="basic slicing x[i, a:b:c] with ints and slices", api=getitem))
 
 
 def _unslice_canon(specs, *, index, shape):
@@ -238,12 +306,7 @@ def _unslice_infer(g, *, index, shape):
     return TensorSpec(shape, same_float_dtype([g]))
 
 
-def _unslice_impl(g, *, index, shape):
-    out = np.zeros(shape, dtype=g.dtype)
-    out[index_to_slices(index)] = g
-    return out
-
-
-register(OpDef("unslice", 1, "shape", _unslice_infer, _unslice_impl,
-               attrs={"index": "index", "shape": "ints"}, canon=_unslice_canon,
-               doc="zeros of `shape` with g written at `index`: the transpose of slice"))
+register(OpDef("unslice", 1, "shape", _unslice_infer,
+               lambda g, *, index, shape: kernels.unslice(g, shape, index_to_slices(index)),
+               attrs={"index": INDEX, "shape": INTS}, canon=_unslice_canon,
+               doc="zeros of `shape` with g written at `index`: the transpose of slice", api=INTERNAL))

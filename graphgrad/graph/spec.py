@@ -1,4 +1,5 @@
-"""Tensor types: `TensorSpec` (shape and dtype) and the `f32`/`f64` annotation markers."""
+"""Tensor types: `TensorSpec` (shape and dtype), the dtypes graphgrad supports, the one limit on a
+value's size, and the `f32`/`f64` annotation markers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,10 @@ from .errors import DTypeError, ShapeError
 
 FLOAT_DTYPES = ("float32", "float64")
 DTYPES = FLOAT_DTYPES + ("bool",)
+ARRAY_DTYPES = DTYPES  # what a constant may hold
 SHORT_DTYPE = {"float32": "f32", "float64": "f64", "bool": "bool"}
+MAX_NDIM = 32            # numpy 1.x's limit on dimensions
+MAX_ELEMENTS = 2 ** 40   # the most elements one value may have (far above what one machine runs)
 _new, _set = object.__new__, object.__setattr__
 _SHARED: dict = {}  # (shape, dtype) -> the TensorSpec that TensorSpec.trusted hands out
 _SHARED_MAX = 4096
@@ -61,6 +65,13 @@ def check_shape(shape, what: str = "shape") -> tuple[int, ...]:
             raise ShapeError(f"{what} has a dimension too large to exist: {shape!r}")
         out.append(d)
     return tuple(out)
+
+
+def check_size(shape: tuple, what: str = "shape") -> None:
+    """The one limit on a value's size, applied when tracing, building and loading alike."""
+    if len(shape) > MAX_NDIM or math.prod(shape) > MAX_ELEMENTS:
+        raise ShapeError(f"{what} {shape} is too large (at most {MAX_NDIM} dimensions and "
+                         f"{MAX_ELEMENTS} elements)")
 
 
 @dataclass(frozen=True, init=False)

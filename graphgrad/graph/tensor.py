@@ -1,34 +1,36 @@
-"""The tracing front end: symbolic `Tensor`s with numpy-like operators and methods.
+"""The tracing front end's value: a symbolic `Tensor`, and how numbers and arrays join a graph.
 
 A Tensor wraps one value (input or node) of a graph; every operation appends a node to that graph.
 Python numbers and numpy arrays mix in as constants of the other operand's dtype (weak typing,
-as in JAX), so `x * 2` keeps x's dtype.
+as in JAX), so `x * 2` keeps x's dtype. The operators and methods (`+`, `@`, `.T`, `.sum`, ...)
+are attached by methods.py once the functions they call exist.
 """
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
-from .errors import GraphError
-from .ir import Input, Node, constant_array, current_graph
-from .spec import TensorSpec
+from .errors import DTypeError, GraphError
+from .ir import Input, Node
+from .spec import ARRAY_DTYPES, TensorSpec, check_dtype
+
+_TRACING = contextvars.ContextVar("graphgrad_tracing", default=())
 
 
 class Tensor:
     """A symbolic tensor: static `.shape` and `.dtype`, and numpy-style operators."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "graph")
     __array_priority__ = 1000  # numpy defers `array + tensor` to Tensor.__radd__
 
-    def __init__(self, value):
+    def __init__(self, value, graph=None):
         if not isinstance(value, (Input, Node)):
             raise GraphError(f"a Tensor wraps a graph value, got {type(value).__name__}")
         self.value = value
+        self.graph = value.graph if graph is None else graph  # held: a Tensor keeps its graph alive
 
     # --- static facts --------------------------------------------------------------------
-    @property
-    def graph(self):
-        return self.value.graph
-
     @property
     def shape(self) -> tuple:
         return self.value.shape
@@ -87,49 +89,38 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # --- operators -----------------------------------------------------------------------
-    def __add__(self, other): return _f.add(self, other)
-    def __radd__(self, other): return _f.add(other, self)
-    def __sub__(self, other): return _f.subtract(self, other)
-    def __rsub__(self, other): return _f.subtract(other, self)
-    def __mul__(self, other): return _f.multiply(self, other)
-    def __rmul__(self, other): return _f.multiply(other, self)
-    def __truediv__(self, other): return _f.divide(self, other)
-    def __rtruediv__(self, other): return _f.divide(other, self)
-    def __matmul__(self, other): return _f.matmul(self, other)
-    def __rmatmul__(self, other): return _f.matmul(other, self)
-    def __pow__(self, exponent): return _f.power(self, exponent)
-    def __neg__(self): return _f.negative(self)
-    def __pos__(self): return self
-    def __abs__(self): return _f.abs(self)
-    def __lt__(self, other): return _f.less(self, other)
-    def __le__(self, other): return _f.less_equal(self, other)
-    def __gt__(self, other): return _f.greater(self, other)
-    def __ge__(self, other): return _f.greater_equal(self, other)
 
-    def __rpow__(self, base):
-        raise GraphError("a tensor exponent is not supported; write gg.exp(t * np.log(base))")
+def apply(op: str, *operands, **attrs) -> Tensor:
+    """One `op` node on tensor operands (all of one graph), as a Tensor: what every front-end
+    function ends in, and how derivative rules build ops that have no function of their own."""
+    graph = operands[0].graph if operands else attrs.pop("graph")
+    return Tensor(graph.add(op, [t.value for t in operands], attrs), graph)
 
-    # --- methods -------------------------------------------------------------------------
-    @property
-    def T(self) -> "Tensor":
-        return _f.transpose(self)
 
-    def reshape(self, *shape) -> "Tensor":
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _f.reshape(self, shape)
+def lift(a, b):
+    """Two operands as tensors of one graph: numbers and arrays beside a tensor become constants
+    of its dtype (the front end's weak typing)."""
+    if isinstance(a, Tensor):
+        return a, as_tensor(b, like=a)
+    if isinstance(b, Tensor):
+        return as_tensor(a, like=b), b
+    a = as_tensor(a)
+    return a, as_tensor(b, like=a)
 
-    def transpose(self, *axes) -> "Tensor":
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return _f.transpose(self, axes or None)
 
-    def sum(self, axis=None, keepdims=False): return _f.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _f.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _f.max(self, axis, keepdims)
-    def astype(self, dtype): return _f.astype(self, dtype)
-    def __getitem__(self, key): return _f.getitem(self, key)
+def constant_array(value, dtype=None) -> np.ndarray:
+    """A Python number or array-like as a numpy array of a supported dtype (DTypeError otherwise)."""
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001 - any conversion failure is a user type error
+        raise DTypeError(f"cannot use {type(value).__name__} as a tensor") from None
+    if arr.dtype.kind not in "biuf":  # strings, objects, complex: never silently converted
+        raise DTypeError(f"cannot use a {arr.dtype} array as a tensor (float or bool only)")
+    if dtype is not None:
+        return arr.astype(check_dtype(dtype, allow_bool=True))
+    if arr.dtype.name in ARRAY_DTYPES:
+        return arr
+    return arr.astype("float64")
 
 
 def as_tensor(value, like: "Tensor | None" = None) -> Tensor:
@@ -145,7 +136,20 @@ def as_tensor(value, like: "Tensor | None" = None) -> Tensor:
     arr = constant_array(value)
     if like is not None and like.dtype != "bool" and arr.dtype.kind in "iuf":
         arr = arr.astype(like.dtype)
-    return Tensor(graph.add("constant", (), {"value": arr}))
+    return Tensor(graph.add("constant", (), {"value": arr}), graph)
 
 
-from . import functions as _f  # noqa: E402 - functions builds on Tensor
+def current_graph():
+    """The innermost graph being traced (by `@gg.function` or `with graph:`), or None."""
+    stack = _TRACING.get()
+    return stack[-1] if stack else None
+
+
+def enter_graph(graph):
+    """`with graph:` makes `graph` the one that numbers and `gg.constant` join."""
+    _TRACING.set(_TRACING.get() + (graph,))
+    return graph
+
+
+def exit_graph(graph, *exc) -> None:
+    _TRACING.set(_TRACING.get()[:-1])

@@ -1,35 +1,18 @@
 """The `cse` pass: common-subexpression elimination by hash-consing.
 
 Each node is keyed on (op, operands, attributes) with its operands already merged, so one forward
-sweep merges whole equal subtrees. Attributes are made hashable (numpy arrays by dtype, shape and
-bytes), so constants with equal values merge. add, multiply, maximum, minimum and equal are
+sweep merges whole equal subtrees. Attributes are keyed by their kind (numpy arrays by dtype, shape
+and bytes), so constants with equal values merge. add, multiply, maximum, minimum and equal are
 commutative bit for bit in IEEE arithmetic, so their operands are keyed in graph order.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from ..graph import Graph, Input
+from ..graph import OPS, Graph, Input
+from ..graph.attrs import attrs_key
 from .rebuild import rebuild
 
 NAME = "cse"
 COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "equal"})
-
-
-def hashable(value):
-    """An attribute value as a hashable key that is equal exactly when the values are."""
-    if isinstance(value, np.ndarray):
-        return ("array", value.dtype.str, value.shape, np.ascontiguousarray(value).tobytes())
-    if isinstance(value, (tuple, list)):
-        return tuple(hashable(v) for v in value)
-    return (type(value).__name__, value)
-
-
-def attrs_key(attrs: dict) -> tuple:
-    """A node's attributes as a hashable key, by sorted name (most nodes have none)."""
-    if not attrs:
-        return ()
-    return tuple([(k, hashable(attrs[k])) for k in sorted(attrs)])
 
 
 def _position(value, inputs_order: dict):
@@ -46,7 +29,7 @@ def cse(graph: Graph) -> Graph:
         operands = inputs
         if node.op in COMMUTATIVE:
             operands = sorted(inputs, key=lambda v: _position(v, order))
-        key = (node.op, tuple(operands), attrs_key(node.attrs))
+        key = (node.op, tuple(operands), attrs_key(OPS[node.op].attrs, node.attrs))
         found = seen.get(key)
         if found is None:
             found = seen[key] = b.copy(node, inputs)

@@ -5,11 +5,11 @@ Inputs are kept even when unused: they are the graph's calling convention.
 from __future__ import annotations
 
 from ..graph import Graph
-from .rebuild import remove_dead
+from .rebuild import rebuild
 
 NAME = "dce"
 
 
 def dce(graph: Graph) -> Graph:
     """`graph` without the nodes no output depends on (one backward marking walk, one copy)."""
-    return remove_dead(graph, NAME)
+    return rebuild(graph, name=NAME)[0]

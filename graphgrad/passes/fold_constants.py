@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import JACOBIAN_OPS, Graph
-from ..graph.optable import lookup, shape_size
+from ..graph.optable import lookup
+from ..graph.shapes import shape_size
 from .rebuild import drop_dead, rebuild
 
 NAME = "fold-constants"

@@ -1,28 +1,22 @@
 """The pass pipeline: `DEFAULT_PIPELINE`, read top to bottom, and `optimize`, which runs it.
 
-Every pass is a pure `Graph -> Graph` function, linear in the graph size, named in kebab-case.
-With `verify` on, each result is checked with `Graph.verify()` and a failure names the pass and
-the passes before it. Verification defaults to the GRAPHGRAD_VERIFY environment variable ("1" or
-"0"), and is on whenever pytest is running a test. `on_pass(name, graph)` is called after each
-pass, for dumps and pictures of every stage.
-
-Scaling, in CPU seconds (min of 3) with verification off, on the project's shared 2-core VM: a
-chain of removable patterns optimizes at 10,000 / 40,000 / 100,000 nodes in 0.14 / 0.6 / 1.6 s;
-the Jacobian-style gradient of a deep tanh network (every layer's Kronecker and diagonal products
-rewritten) at 10,000 / 40,000 / 100,000 nodes in 0.24 / 1.0 / 2.6 s: 15-25 µs a node, about
-linear (the cyclic garbage collector is paused during each pass); verification adds 70-120%.
-test_pipeline.py checks that 4x the nodes costs well under 8x the time.
+Every pass is a pure `Graph -> Graph` function, linear in the graph size, named in kebab-case
+(scaling figures: docs/performance.md). With `verify` on, each result is checked with
+`Graph.verify()`, a rule-table pass must have reached its fixed point (a second sweep changes
+nothing), and a failure names the pass and the passes before it. `verify` defaults to the
+GRAPHGRAD_VERIFY environment variable (off when unset; the test suite sets it). `on_pass(name,
+graph)` is called after each pass, for dumps and pictures of every stage.
 """
 from __future__ import annotations
 
 from ..graph import Graph, GraphError
+from ..graph.analysis import gc_paused
 from .cse import NAME as CSE, cse
 from .dce import NAME as DCE, dce
 from .fold_constants import NAME as FOLD, fold_constants
-from ..graph.analysis import gc_paused
-from .rebuild import verify_by_default
-from .rewrite_jacobians import NAME as REWRITE, rewrite_jacobians
-from .simplify import NAME as SIMPLIFY, simplify
+from .rebuild import check_fixed_point, verify_by_default
+from .rewrite_jacobians import JACOBIAN_RULES, NAME as REWRITE, rewrite_jacobians
+from .simplify import NAME as SIMPLIFY, RULES as SIMPLIFY_RULES, simplify
 
 PASSES = {
     REWRITE: rewrite_jacobians,
@@ -31,6 +25,8 @@ PASSES = {
     CSE: cse,
     DCE: dce,
 }
+
+RULE_TABLES = {REWRITE: JACOBIAN_RULES, SIMPLIFY: SIMPLIFY_RULES}  # checked for a fixed point
 
 DEFAULT_PIPELINE = [
     "rewrite-jacobians",  # explicit Jacobian products -> compact ones (first: it must see kron/diag/eye)
@@ -67,6 +63,8 @@ def run_pipeline(graph: Graph, passes, *, verify=None, on_pass=None) -> Graph:
             except GraphError as e:
                 before = ", ".join(done) or "none"
                 raise GraphError(f"pass {name!r} (after: {before}) left an invalid graph: {e}") from None
+            if name in RULE_TABLES:
+                check_fixed_point(graph, RULE_TABLES[name], name)
         done.append(name)
         if on_pass is not None:
             on_pass(name, graph)

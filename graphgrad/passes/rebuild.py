@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..graph import Graph, Node
+from ..graph import Graph, GraphError, Node
 from ..graph.analysis import live_nodes
 from ..graph.optable import lookup, prepare_attrs
 
@@ -18,7 +18,7 @@ class Proto:
     """A node not yet added: its op, operands, canonical attributes, shape and dtype."""
 
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "spec")
-    name, ref = None, "<new node>"  # what Graph.add_like reads besides the type
+    name, ref = None, "<new node>"
 
     def __init__(self, op, inputs, attrs, like=None):
         self.op, self.inputs = op, tuple(inputs)
@@ -32,6 +32,16 @@ class Proto:
         self.shape, self.dtype = self.spec.shape, self.spec.dtype
 
 
+def _same_types(values, others) -> bool:
+    """Whether two operand lists have equal shapes and dtypes (a shared TensorSpec: fast case)."""
+    if len(values) != len(others):
+        return False
+    for a, b in zip(values, others):
+        if a.spec is not b.spec and (a.shape != b.shape or a.dtype != b.dtype):
+            return False
+    return True
+
+
 class Builder:
     """Builds the new graph; `make` applies a rule table to each node before adding it."""
 
@@ -41,15 +51,21 @@ class Builder:
         self._index = rules.index if rules is not None else {}  # op -> rules that may apply
         self.role = "forward"
         self.fired = 0  # how many rewrites applied: 0 means the fixed point was reached
-        self.map = {v: self.graph.input_like(v) for v in old.input_values.values()}
+        self.last = None  # the last rule that fired
+        self.map = {v: self.graph._declare(v.name, v.spec) for v in old.input_values.values()}
 
     def add(self, op, inputs, attrs=None):
         """Add a node as is (role: that of the old node being rebuilt)."""
         return self.graph.add(op, inputs, attrs, role=self.role)
 
     def copy(self, node, inputs):
-        """`node` again (op, attributes, type, name hint) on operands of the same types."""
-        return self.graph.add_like(node, inputs, role=self.role)
+        """`node` again (op, attributes, type, name hint) on operands of the same types, without
+        repeating the op table's checks (GraphError when the operand types differ)."""
+        inputs = self.graph._operands(inputs, node.op)
+        if inputs is not node.inputs and not _same_types(inputs, node.inputs):
+            raise GraphError(f"copy of {node.ref}: operands {_describe(inputs)} do not have the "
+                             f"types of its operands {_describe(node.inputs)}")
+        return self.graph._append(node.op, inputs, node.attrs, node.spec, self.role, node.name)
 
     def make(self, op, inputs, attrs=None, like=None):
         """The simplest value for op(inputs): the first rule that fires, else a new node.
@@ -67,21 +83,21 @@ class Builder:
                     raise RuntimeError(f"rule {rule.algebra!r} changed {proto.op}'s type "
                                        f"from {proto.shape} {proto.dtype} to {out.shape} {out.dtype}")
                 self.fired += 1
+                self.last = rule
                 return out
         # the op table has just checked this node: add it without checking again
         return self.copy(like if like is not None else proto, proto.inputs)
 
 
-def copy_node(builder: Builder, node, inputs):
-    """The default visit: the same op on the rebuilt operands."""
-    return builder.copy(node, inputs)
+def _describe(values) -> str:
+    return ", ".join(str(tuple(v.shape)) for v in values)
 
 
-def rebuild(graph: Graph, visit=copy_node, *, rules=None, name=None):
-    """A new graph from `graph`: `visit(builder, node, new_inputs)` gives each live node's value.
-
-    Dead nodes are skipped. The result keeps inputs and outputs (names and order); its
-    provenance is `graph.passes` plus `name` when given. Returns (new graph, builder).
+def rebuild(graph: Graph, visit=None, *, rules=None, name=None):
+    """A new graph from `graph`: `visit(builder, node, new_inputs)` gives each live node's value
+    (default: a copy). Dead nodes are skipped. The result keeps inputs, outputs (names and order)
+    and gradient records; its provenance is `graph.passes` plus `name` when given. Returns
+    (new graph, builder).
     """
     b = Builder(graph, rules)
     live = live_nodes(graph)
@@ -89,56 +105,55 @@ def rebuild(graph: Graph, visit=copy_node, *, rules=None, name=None):
         if node not in live:
             continue
         b.role = node.role
-        value = visit(b, node, [b.map[v] for v in node.inputs])
+        inputs = [b.map[v] for v in node.inputs]
+        value = b.copy(node, inputs) if visit is None else visit(b, node, inputs)
         if isinstance(value, Node) and value.name is None and node.name is not None:
             value.name = node.name  # the replacement inherits the name hint
         b.map[node] = value
     for out_name, v in graph.output_values.items():
         b.graph.output(out_name, b.map[v])
+    b.graph.gradients = dict(graph.gradients)
     b.graph.passes = graph.passes + ((name,) if name else ())
     return b.graph, b
 
 
-def remove_dead(graph: Graph, name=None) -> Graph:
-    """`graph` without the nodes no output needs."""
-    return rebuild(graph, name=name)[0]
-
-
 def drop_dead(built: Graph) -> Graph:
     """Remove the nodes no output needs from `built`, in place, and return it: only for a graph
-    the calling pass has just built (a pass never mutates its input). No copy, unlike remove_dead."""
+    the calling pass has just built (a pass never mutates its input)."""
     live = live_nodes(built)
     if len(live) != len(built):
         built._retain(live)
     return built
 
 
+def _remake(b, node, inputs):
+    return b.make(node.op, inputs, node.attrs, like=node)  # replacements keep types
+
+
 def rewrite(graph: Graph, rules, name: str) -> Graph:
     """Apply a rule table in one forward sweep, then drop what the sweep left dead.
 
     Each new node is simplified as it is made, its operands already simplified, and patterns only
-    look down at operands: so one sweep reaches the fixed point. With verification on (tests,
-    GRAPHGRAD_VERIFY=1) a second sweep checks that, and a rule that fires again is a bug.
-    """
-    def visit(b, node, inputs):
-        return b.make(node.op, inputs, node.attrs, like=node)  # replacements keep types
-
-    current, b = rebuild(graph, visit, rules=rules)
+    look down at operands: so one sweep reaches the fixed point (`check_fixed_point` proves it)."""
+    current, b = rebuild(graph, _remake, rules=rules)
     if b.fired:
-        if verify_by_default():
-            current, again = rebuild(current, visit, rules=rules)
-            if again.fired:
-                raise RuntimeError(f"{name}: {again.fired} rule(s) fired on a second sweep; "
-                                   "a rule looks beyond its operands or undoes another")
-        else:
-            current = drop_dead(current)
+        current = drop_dead(current)
     current.passes = graph.passes + (name,)
     return current
 
 
+def check_fixed_point(graph: Graph, rules, name: str) -> None:
+    """A second sweep of `rules` over a pass's result must change nothing (RuntimeError if it
+    does: a rule looks beyond its operands or undoes another). Run by the pipeline's checks."""
+    _, again = rebuild(graph, _remake, rules=rules)
+    if again.fired:
+        raise RuntimeError(f"{name}: {again.fired} rule(s) fired on a second sweep (the last: "
+                           f"{again.last.algebra!r}); a rule looks beyond its operands or undoes "
+                           "another")
+
+
 def verify_by_default() -> bool:
-    """GRAPHGRAD_VERIFY if set; otherwise on exactly when running under pytest."""
-    flag = os.environ.get("GRAPHGRAD_VERIFY")
-    if flag is not None:
-        return flag.strip().lower() not in ("", "0", "false", "no", "off")
-    return "PYTEST_CURRENT_TEST" in os.environ
+    """The one check switch's default: the GRAPHGRAD_VERIFY environment variable ("1" on, off
+    when unset); `optimize(verify=...)` overrides it."""
+    flag = os.environ.get("GRAPHGRAD_VERIFY", "")
+    return flag.strip().lower() not in ("", "0", "false", "no", "off")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..graph import JACOBIAN_OPS, Graph, GraphError
 from .patterns import Rule, RuleTable, both, keeps
-from .rebuild import remove_dead, rewrite
+from .rebuild import rebuild, rewrite
 from .simplify_rules import STRUCTURAL
 
 NAME = "rewrite-jacobians"
@@ -82,6 +82,7 @@ JACOBIAN = (
 )
 
 RULES = RuleTable(JACOBIAN, STRUCTURAL)
+JACOBIAN_RULES = RuleTable(JACOBIAN)  # what must not fire again on the result, rewritten or copied
 
 
 def rewrite_jacobians(graph: Graph) -> Graph:
@@ -90,7 +91,7 @@ def rewrite_jacobians(graph: Graph) -> Graph:
     A graph without Jacobian nodes is copied as it is (the structural identities are simplify's
     job there), which keeps this first pass of the pipeline cheap on large forward graphs."""
     if not any(n.op in JACOBIAN_OPS for n in graph.nodes):
-        return remove_dead(graph, NAME)
+        return rebuild(graph, name=NAME)[0]
     result = rewrite(graph, RULES, NAME)
     _check_no_jacobians(result)
     return result

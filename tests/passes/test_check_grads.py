@@ -45,9 +45,8 @@ def _break_rule(monkeypatch, op, scale):
     """Make `op`'s rule wrong by a factor, as a bug in a rule would."""
     original = rules.RULES[op]
 
-    def wrong(em, node, g, wants):
-        return tuple(None if c is None else em.add("multiply", (c, em.const(scale, c.dtype)))
-                     for c in original(em, node, g, wants))
+    def wrong(*args):
+        return tuple(None if c is None else c * scale for c in original(*args))
     monkeypatch.setitem(rules.RULES, op, wrong)
 
 

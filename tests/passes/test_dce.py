@@ -3,6 +3,7 @@ import numpy as np
 
 import graphgrad as gg
 from graphgrad.passes import dce
+from graphgrad.passes.rebuild import Builder
 
 
 def run(g):
@@ -42,16 +43,18 @@ def test_a_graph_without_dead_code_is_copied_unchanged():
 
 
 def test_passes_copy_nodes_only_onto_operands_of_the_same_types():
-    """Graph.add_like, the passes' fast copy, refuses operands whose types differ."""
+    """The pass builder's fast copy refuses operands whose types differ."""
     g = gg.Graph("g")
     x = g.input("x", (3,))
     node = g.add("exp", [x.value], role="backward", name="e")
     h = gg.Graph("h")
     y, z = h.input("y", (3,)), h.input("z", (4,))
-    copy = h.add_like(node, [y.value])
+    builder = Builder(h)
+    builder.graph, builder.role = h, "backward"
+    copy = builder.copy(node, [y.value])
     assert (copy.op, copy.shape, copy.role, copy.name) == ("exp", (3,), "backward", "e")
     try:
-        h.add_like(node, [z.value])
+        builder.copy(node, [z.value])
     except gg.GraphError as e:
         assert "do not have the types" in str(e)
     else:

@@ -3,62 +3,77 @@
 The driver walks the forward nodes in reverse topological order, asks each op's rule (rules.py)
 for the contributions of its output cotangent to its operands, checks the rule's arity, sums
 broadcast contributions back to the operand's shape with `sum_to` and fan-in with `add`, and
-keeps zeros symbolic (an operand that receives nothing gets no node). It works on a copy of the
-graph: the input graph is never mutated.
+keeps zeros symbolic (an operand that receives nothing gets no node). Rules run inside the
+graph's backward scope, so the nodes they make have role "backward" and equal ones are shared.
+It works on a copy of the graph: the input graph is never mutated.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ...graph import GraphError
+from ...graph import FLOAT_DTYPES, GraphError, Tensor
 from ...graph.analysis import copy_graph
-from ...graph.optable import lookup
-from ...graph.analysis import gc_paused
-from .emit import Emitter
-from .rules import RULES
+from .rules import RULES, NO_GRADIENT, sum_to
 
 STYLES = ("jacobian", "vjp")
-_FLOATS = ("float32", "float64")
 
 
-def grad(g, wrt=None, *, of=None, style="jacobian"):
-    """A new graph: g's outputs, in order, then `grad_<input>` for each input in `wrt`.
+def grad(g, wrt=None, *, of=None, style="jacobian", prefix=None):
+    """A new graph: g's outputs, in order, then `<prefix><input>` for each input in `wrt`.
 
-    `of` names the scalar output to differentiate (default: the only output); `wrt` is an input
-    name or a list of them (default: every float input). An input the output does not depend on
-    gets a gradient of zeros. `style` is "jacobian" (explicit Kronecker/diagonal Jacobian products,
-    see jacobian.py) or "vjp" (the compact rules). Appended nodes have role "backward".
+    `of` names the scalar output to differentiate (default: the only output, or the only one
+    that is not a gradient); `wrt` is an input name or a list of them (default: every float
+    input). An input the output does not depend on gets a gradient of zeros. `style` is
+    "jacobian" (explicit Kronecker/diagonal Jacobian products, see jacobian.py) or "vjp" (the
+    compact rules). `prefix` defaults to "grad_", or "grad2_", "grad3_", ... when g already has
+    gradient outputs of the lower order. Appended nodes have role "backward".
     """
     if style not in STYLES:
         raise GraphError(f"grad style must be one of {', '.join(map(repr, STYLES))}, got {style!r}")
     of = pick_output(g, of)
     wrt = pick_wrt(g, wrt)
-    with gc_paused():  # like a pass, grad makes thousands of long-lived nodes
-        new, _ = copy_graph(g)
-        em = Emitter(new, style)
-        declared = new.input_values  # (a copy per access: taken once, not once per name)
-        inputs = [declared[name] for name in wrt]
-        cotangents = _backprop(em, new, new.output_values[of], inputs, of)
+    order = 1 + max((k for _, k in g.gradients.values()), default=0)
+    prefix = gradient_prefix(g, wrt, prefix, order)
+    new, _ = copy_graph(g)
+    declared = new.input_values
+    inputs = [declared[name] for name in wrt]
+    with new.role("backward"):
+        cotangents = _backprop(new, new.output_values[of], inputs, of, style)
         for name, x in zip(wrt, inputs):
-            new.output(f"grad_{name}", cotangents[x] if x in cotangents else _zeros(em, x))
+            new.output(prefix + name, cotangents[x] if x in cotangents else _zeros(new, x))
+            new.gradients[prefix + name] = (name, order)
     new.passes = g.passes + (f"grad-{style}",)
     return new
+
+
+def gradient_prefix(g, wrt, prefix, order) -> str:
+    """The prefix of the new gradient outputs, checked against the graph's output names."""
+    if prefix is None:
+        prefix = "grad_" if order == 1 else f"grad{order}_"
+    if not isinstance(prefix, str):
+        raise GraphError(f"prefix must be a string, got {type(prefix).__name__}")
+    for name in wrt:
+        if prefix + name in g.outputs:
+            raise GraphError(f"graph {g.name!r} already has an output named {prefix + name!r}; "
+                             "pass another prefix= (or rename it with g.rename)")
+    return prefix
 
 
 def pick_output(g, of):
     """The name of the scalar float output to differentiate, checked."""
     outputs = g.outputs
     if of is None:
-        if len(outputs) != 1:
+        candidates = [n for n in outputs if n not in g.gradients]
+        if len(candidates) != 1:
             names = ", ".join(map(repr, outputs)) or "none"
             raise GraphError(f"graph {g.name!r} has {len(outputs)} outputs ({names}); "
                              "name the scalar one to differentiate with of=")
-        of = next(iter(outputs))
-    if of not in outputs:
+        of = candidates[0]
+    if not isinstance(of, str) or of not in outputs:
         raise GraphError(f"graph {g.name!r} has no output {of!r}; its outputs are "
                          f"{', '.join(map(repr, outputs))}")
     spec = outputs[of]
-    if spec.shape != () or spec.dtype not in _FLOATS:
+    if spec.shape != () or spec.dtype not in FLOAT_DTYPES:
         raise GraphError(f"output {of!r} is {spec}; grad needs a float scalar output "
                          "(reduce it with gg.sum or gg.mean)")
     return of
@@ -66,36 +81,41 @@ def pick_output(g, of):
 
 def pick_wrt(g, wrt):
     """The list of input names to differentiate with respect to, checked."""
-    inputs, outputs = g.inputs, g.outputs
+    inputs = g.inputs
     if wrt is None:
-        wrt = [n for n, spec in inputs.items() if spec.dtype in _FLOATS]
+        wrt = [n for n, spec in inputs.items() if spec.dtype in FLOAT_DTYPES]
     elif isinstance(wrt, str):
         wrt = [wrt]
+    elif not isinstance(wrt, (list, tuple)):
+        raise GraphError(f"wrt must be an input name or a list of them, got {type(wrt).__name__} "
+                         f"{wrt!r}")
     wrt = list(wrt)
-    counts = {}  # (list.count per name was quadratic: a 1000-layer model has 1000 weights)
-    for name in wrt:
-        if isinstance(name, str):
-            counts[name] = counts.get(name, 0) + 1
+    seen = set()
     for name in wrt:
         if not isinstance(name, str) or name not in inputs:
             raise GraphError(f"wrt: graph {g.name!r} has no input {name!r}; its inputs are "
                              f"{', '.join(map(repr, inputs))}")
-        if inputs[name].dtype not in _FLOATS:
+        if inputs[name].dtype not in FLOAT_DTYPES:
             raise GraphError(f"wrt: input {name!r} is {inputs[name]}; only float inputs have gradients")
-        if counts[name] > 1:
+        if name in seen:
             raise GraphError(f"wrt lists input {name!r} twice")
-        if f"grad_{name}" in outputs:
-            raise GraphError(f"graph {g.name!r} already has an output named 'grad_{name}' (from an "
-                             "earlier grad?); grad adds that output, so rename or drop it first")
+        seen.add(name)
     return wrt
+
+
+def _rule(op):
+    try:
+        return RULES[op]
+    except KeyError:
+        raise GraphError(f"op {op!r} has no derivative rule (passes/autodiff/rules.py)") from None
 
 
 def _active(graph, y, inputs) -> set:
     """Values on a differentiable path from some wrt input to y (only these get cotangents)."""
     varying = set(inputs)
     for node in graph.nodes:
-        if node.dtype in _FLOATS and lookup(node.op).differentiable \
-                and any(v in varying for v in node.inputs):
+        if node.dtype in FLOAT_DTYPES and any(v in varying for v in node.inputs) \
+                and _rule(node.op) is not NO_GRADIENT:
             varying.add(node)
     useful = {y}
     for node in reversed(graph.nodes):
@@ -104,54 +124,51 @@ def _active(graph, y, inputs) -> set:
     return varying & useful
 
 
-def _backprop(em, graph, y, inputs, of):
+def _backprop(graph, y, inputs, of, style):
     """Cotangents of the active values, keyed by value, starting from the seed dL/dy = 1."""
     active = _active(graph, y, inputs)
     if y not in active:
         return {}
-    seed = em.add("constant", (), {"value": np.ones((), dtype=y.dtype)}, name=f"grad_{_hint(y) or of}")
+    seed = graph.add("constant", (), {"value": np.ones((), dtype=y.dtype)}, role="backward",
+                     name=f"grad_{y.name or of}")  # its own node, not shared with other ones
     parts = {y: [seed]}
     done = {}  # value -> its finished cotangent
     for node in reversed(graph.nodes):
         if node not in active or node not in parts:
             continue
-        g = done[node] = _total(em, node, parts.pop(node))
+        g = done[node] = _total(graph, node, parts.pop(node))
         wants = tuple(v in active for v in node.inputs)
-        results = RULES[node.op](em, node, g, wants)
+        xs = tuple(Tensor(v, graph) for v in node.inputs)
+        results = RULES[node.op](Tensor(g, graph), Tensor(node, graph), xs, wants, node.attrs, style)
         if len(results) != len(node.inputs):
             raise AssertionError(f"the {node.op} rule returned {len(results)} entries for "
                                  f"{len(node.inputs)} operands")
         for v, wanted, c in zip(node.inputs, wants, results):
             if c is not None and wanted:
-                c = em.sum_to(c, v.shape)
+                c = sum_to(c, v.shape).value
                 if c.dtype != v.dtype:
                     raise AssertionError(f"the {node.op} rule gave a {c.dtype} gradient for {v.dtype}")
                 parts.setdefault(v, []).append(c)
     for x in inputs:
         if x in parts:
-            done[x] = _total(em, x, parts.pop(x))
+            done[x] = _total(graph, x, parts.pop(x))
     return done
 
 
-def _total(em, value, parts):
+def _total(graph, value, parts):
     """The sum of the contributions to `value`'s cotangent, named grad_<value's name>."""
     total = parts[0]
     for part in parts[1:]:
-        total = em.add("add", (total, part))
-    hint = _hint(value)
-    if hint and total.role == "backward" and total.name is None:
-        total.name = f"grad_{hint}"
+        total = graph.add("add", (total, part))
+    if value.name and total.role == "backward" and total.name is None:
+        total.name = f"grad_{value.name}"
     return total
 
 
-def _hint(value):
-    return value.name
-
-
-def _zeros(em, x):
+def _zeros(graph, x):
     """The gradient of an input the output does not depend on: zeros of its shape (as jax)."""
-    zero = em.add("constant", (), {"value": np.zeros((), dtype=x.dtype)})
+    zero = graph.add("constant", (), {"value": np.zeros((), dtype=x.dtype)})
     if x.shape == ():
-        zero.name = f"grad_{x.name}"
+        zero.name = zero.name or f"grad_{x.name}"
         return zero
-    return em.add("broadcast_to", (zero,), {"shape": x.shape}, name=f"grad_{x.name}")
+    return graph.add("broadcast_to", (zero,), {"shape": x.shape}, name=f"grad_{x.name}")

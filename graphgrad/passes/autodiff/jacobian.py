@@ -1,9 +1,8 @@
 """The explicit Jacobian-transpose products of `style="jacobian"` (the seeds' view, written out).
 
-Every product has the same fixed form, which `passes.rewrite_jacobians` pattern-matches:
+Every product has one fixed form, which `passes.rewrite_jacobians` pattern-matches:
 
-    vecG = reshape(G, (N,))                       # one per cotangent (Emitter.vec)
-    dx   = reshape(matmul(transpose(J, axes=(1, 0)), vecG), x_shape)
+    dx = (Jᵀ @ vec(G)).reshape(x.shape)          vec(G) = G.reshape(-1), one node per cotangent
 
 with J, in row-major (numpy) order,
 
@@ -11,37 +10,29 @@ with J, in row-major (numpy) order,
                                   d vec(Y)/d vec(A) = kron(eye(m), Bᵀ)     -> dA = G Bᵀ
     y = f(x) elementwise:         d vec(y)/d vec(x) = diag(vec(f'(x)))     -> dx = f'(x) ⊙ G
 
-The Bᵀ inside kron is the very `transpose(B)` node the VJP rule would build, so after the rewrite
-and CSE both styles coincide. Like vec(G), each eye(n) is one node per size and dtype
-(Emitter.eye). Which ops use which form is tabled in rules.py.
+The Bᵀ inside kron is the very `b.T` node of the VJP rule (the backward scope shares equal
+nodes), so after the rewrite and CSE both styles coincide.
 """
 from __future__ import annotations
 
-
-def jacobian_product(em, jac, g, shape):
-    """reshape(matmul(transpose(J), vec(g)), shape): the transposed Jacobian applied to g."""
-    jt = em.add("transpose", (jac,), {"axes": (1, 0)})
-    return em.add("reshape", (em.add("matmul", (jt, em.vec(g))),), {"shape": tuple(shape)})
+from ...graph.tensor import apply
 
 
-def elementwise_product(em, node, g, d):
-    """diag(vec(d))ᵀ vec(G), reshaped to the output's shape; d is broadcast to it first."""
-    d_full = d if d.shape == node.shape else em.add("broadcast_to", (d,), {"shape": node.shape})
-    size = 1
-    for dim in node.shape:
-        size *= dim
-    flat = em.add("reshape", (d_full,), {"shape": (size,)})
-    return jacobian_product(em, em.add("diag", (flat,)), g, node.shape)
+def transposed_product(jac, g, shape):
+    """Jᵀ · vec(G), reshaped to `shape`: the transposed Jacobian applied to the cotangent."""
+    return (jac.T @ g.reshape(-1)).reshape(shape)
 
 
-def matmul_products(em, node, g, wants):
+def elementwise_product(y, g, d):
+    """diag(vec(d))ᵀ vec(G) for an elementwise y; the partial d is broadcast to y's shape first."""
+    d = d if d.shape == y.shape else apply("broadcast_to", d, shape=y.shape)
+    return transposed_product(apply("diag", d.reshape(-1)), g, y.shape)
+
+
+def matmul_products(g, y, a, b, wants):
     """(dA, dB) for Y = A @ B with two matrices, through the Kronecker Jacobians."""
-    a, b = node.inputs
-    (m, n), k = a.shape, b.shape[1]
-    da = db = None
-    if wants[0]:
-        bt = em.swap_last(b)
-        da = jacobian_product(em, em.add("kron", (em.eye(m, a.dtype), bt)), g, (m, n))
-    if wants[1]:
-        db = jacobian_product(em, em.add("kron", (a, em.eye(k, b.dtype))), g, (n, k))
+    def eye(n, dtype):
+        return apply("eye", graph=g.graph, n=n, dtype=dtype)
+    da = transposed_product(apply("kron", eye(a.shape[0], a.dtype), b.T), g, a.shape) if wants[0] else None
+    db = transposed_product(apply("kron", a, eye(b.shape[1], b.dtype)), g, b.shape) if wants[1] else None
     return da, db

@@ -1,180 +1,163 @@
-"""The derivative rule table: one reverse-mode rule per differentiable op.
+"""The derivative rule table: one entry per op of the op table, written in graphgrad's own ops.
 
-`RULES[op](em, node, g, wants)` returns one entry per operand of `node`: the contribution of the
-cotangent `g` (of the node's shape) to that operand, or None where nothing flows or the operand is
-not wanted. A contribution may keep the broadcast shape of the output; the driver sums it to the
-operand's shape with an explicit `sum_to` node, and sums fan-in with explicit `add` nodes.
+A rule is `rule(g, y, xs, wants, attrs, style)` -> one cotangent contribution per operand (None
+where nothing flows or the operand is not wanted); the driver sums contributions to the operand's
+shape (`sum_to`) and fan-in (`add`). Most entries are built by two constructors:
 
-Which ops use which form in `style="jacobian"` (`style="vjp"` always uses the compact rule):
+- `partials(f1, f2, ...)`: an elementwise y = f(x1, x2, ...), one ∂y/∂xi per operand, given
+  `(x1, x2, ..., y, **attrs)` (or the number 1 or -1: G passes through, or is negated). The VJP
+  style multiplies `g * d`; the Jacobian style writes `diag(vec(d))ᵀ vec(G)` (jacobian.py).
+- `vjp(f1, f2, ...)`: one compact contribution per operand, given `(g, y, x1, x2, ..., **attrs)`.
 
-| form | ops |
-| --- | --- |
-| Kronecker Jacobian, kron(A, I) / kron(I, Bᵀ) | matmul of two matrices |
-| diagonal Jacobian, diag(vec(f'(x))) | exp log sqrt square abs tanh sigmoid relu power; multiply divide maximum minimum |
-| compact, partial ±1 (G or -G) | negative; add subtract |
-| compact, both styles | matmul with a 1-d or batched operand; sum mean max sum_to softmax log_softmax; reshape transpose broadcast_to concatenate slice unslice; cast where |
-| no rule, no gradient flows | constant eye sign; less less_equal greater greater_equal equal; where's condition |
-| refused (GraphError: rewrite first) | kron diag |
+Values at kinks and ties are jax's: relu'(0) = 0, abs'(0) = 1, maximum/minimum split a tie
+evenly, a `max` reduction shares its gradient among tied maxima. Matmul of two matrices uses
+Kronecker Jacobians in the Jacobian style; `NO_GRADIENT` marks ops through which nothing flows;
+kron and diag are explicit Jacobians and must be rewritten before they can be differentiated.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ... import graph as gg
 from ...graph import GraphError
-from ...graph.ops_structural import reduced_shape
-from ...graph.optable import shape_size
+from ...graph.shapes import reduced_shape
+from ...graph.tensor import apply
 from .jacobian import elementwise_product, matmul_products
-from .partials import MINUS_ONE, ONE, PARTIALS
+
+NO_GRADIENT = None  # the rule of an op through which no gradient flows
 
 
-def _elementwise(em, node, g, wants):
-    """Chain rule through an elementwise op, with its partials from partials.PARTIALS."""
-    def contribution(x, d):
-        if d is None:
-            return None
-        if d is ONE:
-            return g
-        if d is MINUS_ONE:
-            return em.add("negative", (g,))
-        if d.role == "backward" and d.name is None and node.name and x.name:
-            d.name = f"d{node.name}_d{x.name}"  # reads as ∂y/∂x in generated code
-        if em.style == "jacobian":
-            return elementwise_product(em, node, g, d)
-        return em.add("multiply", (g, d))
-    return tuple(contribution(x, d) for x, d in zip(node.inputs, PARTIALS[node.op](em, node, wants)))
+def partials(*fs):
+    def rule(g, y, xs, wants, attrs, style):
+        def contribution(f, x):
+            if isinstance(f, int):  # the partial is the constant 1 or -1
+                return g if f == 1 else -g
+            d = f(*xs, y, **attrs)
+            _name_partial(d, y, x)
+            return elementwise_product(y, g, d) if style == "jacobian" else g * d
+        return tuple(contribution(f, x) if w else None for f, x, w in zip(fs, xs, wants))
+    return rule
 
 
-def _matmul(em, node, g, wants):
-    """Y = A @ B: dA = G Bᵀ, dB = Aᵀ G; 1-d operands promoted like np.matmul, batch dims summed."""
-    a, b = node.inputs
-    if em.style == "jacobian" and len(a.shape) == 2 and len(b.shape) == 2:
-        return matmul_products(em, node, g, wants)
-    a2 = em.reshape(a, (1,) + a.shape) if len(a.shape) == 1 else a
-    b2 = em.reshape(b, b.shape + (1,)) if len(b.shape) == 1 else b
-    g2 = em.reshape(g, _promoted_shape(node.shape, a, b))
-    da = db = None
-    if wants[0]:
-        da = em.add("matmul", (g2, em.swap_last(b2)))  # batch + (1 or m, n)
-        if len(a.shape) == 1 and len(da.shape) == 2:
-            da = em.reshape(da, a.shape)  # otherwise the driver's sum_to drops batch and the 1
-    if wants[1]:
-        db = em.add("matmul", (em.swap_last(a2), g2))  # batch + (n, 1 or k)
-        if len(b.shape) == 1:
-            db = em.reshape(db, db.shape[:-1])
+def _name_partial(d, y, x) -> None:
+    """∂y/∂x of named values reads as `dy_dx` in generated code."""
+    d, y, x = d.value, y.value, x.value
+    if d.role == "backward" and d.name is None and y.name and x.name:
+        d.name = f"d{y.name}_d{x.name}"
+
+
+def vjp(*fs):
+    def rule(g, y, xs, wants, attrs, style):
+        return tuple(f(g, y, *xs, **attrs) if w and f is not None else None for f, w in zip(fs, wants))
+    return rule
+
+
+def reshape(t, shape):
+    """t reshaped to `shape`, or t itself when it has that shape already."""
+    return t if t.shape == tuple(shape) else t.reshape(shape)
+
+
+def broadcast(t, shape):
+    return t if t.shape == tuple(shape) else gg.broadcast_to(t, shape)
+
+
+def sum_to(t, shape):
+    """Undo a broadcast: sum `t` down to `shape` (the driver's fan-in rule, and broadcast_to's)."""
+    return t if t.shape == tuple(shape) else apply("sum_to", t, shape=tuple(shape))
+
+
+def keep(t, x, axis):
+    """t (a reduction's output or its cotangent) with the reduced axes kept, so it broadcasts on x."""
+    return reshape(t, reduced_shape(x.shape, axis, True))
+
+
+def mT(t):
+    """t with its last two axes swapped (a matrix transpose, batched)."""
+    return t.transpose(tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2))
+
+
+def _matmul(g, y, xs, wants, attrs, style):
+    """Y = A @ B: dA = G Bᵀ, dB = Aᵀ G; 1-d operands promoted as np.matmul does, batch dims summed."""
+    a, b = xs
+    if style == "jacobian" and a.ndim == 2 and b.ndim == 2:
+        return matmul_products(g, y, a, b, wants)
+    a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+    b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+    g2 = reshape(g, y.shape[:-1] + (1,) + y.shape[-1:] if a.ndim == 1 else y.shape)
+    g2 = reshape(g2, g2.shape + (1,)) if b.ndim == 1 else g2
+    da = g2 @ mT(b2) if wants[0] else None
+    db = mT(a2) @ g2 if wants[1] else None
+    if da is not None and a.ndim == 1 and da.ndim == 2:
+        da = reshape(da, a.shape)  # otherwise the driver's sum_to drops batch axes and the 1
+    if db is not None and b.ndim == 1:
+        db = reshape(db, db.shape[:-1])
     return da, db
 
 
-def _promoted_shape(out_shape, a, b):
-    """The output shape with the axes np.matmul squeezed for 1-d operands put back."""
-    shape = tuple(out_shape)
-    if len(b.shape) == 1:
-        shape = shape + (1,)
-    if len(a.shape) == 1:
-        shape = shape[:-1] + (1,) + shape[-1:]
-    return shape
-
-
-def _keep(em, node, g):
-    """g reshaped to the reduction's keepdims shape, so it broadcasts against the operand."""
-    x = node.inputs[0]
-    return em.reshape(g, reduced_shape(x.shape, node.attrs["axis"], True))
-
-
-def _sum(em, node, g, wants):
-    return (em.broadcast(_keep(em, node, g), node.inputs[0].shape),)
-
-
-def _mean(em, node, g, wants):
-    x = node.inputs[0]
-    count = shape_size(x.shape) // max(shape_size(node.shape), 1)
-    scaled = em.add("divide", (_keep(em, node, g), em.const(count, node.dtype)))
-    return (em.broadcast(scaled, x.shape),)
-
-
-def _max(em, node, g, wants):
+def _max(g, y, x, *, axis, keepdims):
     """The gradient goes to the maxima, shared evenly among ties (as jax's reduce_max)."""
-    x, axis = node.inputs[0], node.attrs["axis"]
-    at_max = em.add("cast", (em.add("equal", (x, _keep(em, node, node))),), {"dtype": x.dtype})
-    count = em.add("sum", (at_max,), {"axis": axis, "keepdims": True})
-    share = em.add("divide", (_keep(em, node, g), count))
-    return (em.add("multiply", (at_max, share)),)
+    at_max = gg.equal(x, keep(y, x, axis)).astype(x.dtype)
+    return at_max * (keep(g, x, axis) / gg.sum(at_max, axis, keepdims=True))
 
 
-def _sum_to(em, node, g, wants):
-    return (em.broadcast(g, node.inputs[0].shape),)
-
-
-def _softmax(em, node, g, wants):  # dx = y ⊙ (G - sum(G ⊙ y, axis))
-    axis = (node.attrs["axis"],)
-    dot = em.add("sum", (em.add("multiply", (g, node)),), {"axis": axis, "keepdims": True})
-    return (em.add("multiply", (node, em.add("subtract", (g, dot)))),)
-
-
-def _log_softmax(em, node, g, wants):  # dx = G - exp(y) ⊙ sum(G, axis)
-    total = em.add("sum", (g,), {"axis": (node.attrs["axis"],), "keepdims": True})
-    return (em.add("subtract", (g, em.add("multiply", (em.add("exp", (node,)), total)))),)
-
-
-def _reshape(em, node, g, wants):
-    return (em.reshape(g, node.inputs[0].shape),)
-
-
-def _transpose(em, node, g, wants):
-    inverse = tuple(int(i) for i in np.argsort(node.attrs["axes"]))
-    return (em.add("transpose", (g,), {"axes": inverse}),)
-
-
-def _broadcast_to(em, node, g, wants):
-    return (em.sum_to(g, node.inputs[0].shape),)
-
-
-def _concatenate(em, node, g, wants):
+def _concatenate(g, y, xs, wants, attrs, style):
     """Each operand's gradient is its slab of g along the axis."""
-    axis, start, parts = node.attrs["axis"], 0, []
-    for x, wanted in zip(node.inputs, wants):
+    axis, start, parts = attrs["axis"], 0, []
+    for x, wanted in zip(xs, wants):
         stop = start + x.shape[axis]
-        index = tuple((start, stop, 1) if i == axis else (0, d, 1) for i, d in enumerate(node.shape))
-        parts.append(em.add("slice", (g,), {"index": index}) if wanted else None)
+        index = tuple((start, stop, 1) if i == axis else (0, d, 1) for i, d in enumerate(y.shape))
+        parts.append(apply("slice", g, index=index) if wanted else None)
         start = stop
     return tuple(parts)
 
 
-def _slice(em, node, g, wants):
-    x = node.inputs[0]
-    return (em.add("unslice", (g,), {"index": node.attrs["index"], "shape": x.shape}),)
+def _explicit_jacobian(g, y, xs, wants, attrs, style):
+    raise GraphError(f"cannot differentiate through {y.value.op} node {y.value.ref}: it is an "
+                     "explicit Jacobian; rewrite it first with gg.optimize(g) or "
+                     "gg.passes.rewrite_jacobians(g)")
 
 
-def _unslice(em, node, g, wants):
-    return (em.add("slice", (g,), {"index": node.attrs["index"]}),)
+def _mean_count(x, y) -> int:
+    return x.size // max(y.size, 1)
 
 
-def _cast(em, node, g, wants):
-    x = node.inputs[0]
-    if x.dtype == "bool":
-        return (None,)
-    return (g if x.dtype == g.dtype else em.add("cast", (g,), {"dtype": x.dtype}),)
-
-
-def _where(em, node, g, wants):
-    cond, a, b = node.inputs
-    zero = em.const(0, node.dtype)
-    return (None,
-            em.add("where", (cond, g, zero)) if wants[1] else None,
-            em.add("where", (cond, zero, g)) if wants[2] else None)
-
-
-def _explicit_jacobian(em, node, g, wants):
-    raise GraphError(f"cannot differentiate through {node.op} node {node.ref}: it is an explicit "
-                     "Jacobian; rewrite it first with gg.optimize(g) or gg.passes.rewrite_jacobians(g)")
-
-
-RULES = {op: _elementwise for op in PARTIALS}
-RULES.update({
+RULES = {
+    # elementwise: ∂y/∂x given (x..., y)
+    "negative": partials(-1),
+    "exp": partials(lambda x, y: y),
+    "log": partials(lambda x, y: 1 / x),
+    "sqrt": partials(lambda x, y: 0.5 / y),
+    "square": partials(lambda x, y: 2 * x),
+    "abs": partials(lambda x, y: 2 * (x >= 0).astype(x.dtype) - 1),  # +1 where x >= 0, else -1
+    "tanh": partials(lambda x, y: 1 - y ** 2),
+    "sigmoid": partials(lambda x, y: y * (1 - y)),
+    "relu": partials(lambda x, y: (x > 0).astype(x.dtype)),
+    "power": partials(lambda x, y, exponent: exponent * x ** (exponent - 1)),
+    "add": partials(1, 1),
+    "subtract": partials(1, -1),
+    "multiply": partials(lambda a, b, y: b, lambda a, b, y: a),
+    "divide": partials(lambda a, b, y: 1 / b, lambda a, b, y: -y / b),
+    "maximum": partials(lambda a, b, y: 0.5 * (1 + gg.sign(a - b)), lambda a, b, y: 0.5 * (1 - gg.sign(a - b))),
+    "minimum": partials(lambda a, b, y: 0.5 * (1 - gg.sign(a - b)), lambda a, b, y: 0.5 * (1 + gg.sign(a - b))),
+    "cast": vjp(lambda g, y, x, dtype: None if x.dtype == "bool" else g.astype(x.dtype)),
+    "where": vjp(None, lambda g, y, c, a, b: gg.where(c, g, 0), lambda g, y, c, a, b: gg.where(c, 0, g)),
+    # reductions: the cotangent broadcast back over the reduced axes
+    "sum": vjp(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis), x.shape)),
+    "mean": vjp(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis) / _mean_count(x, y), x.shape)),
+    "max": vjp(_max),
+    "sum_to": vjp(lambda g, y, x, shape: broadcast(g, x.shape)),
+    "softmax": vjp(lambda g, y, x, axis: y * (g - gg.sum(g * y, axis, keepdims=True))),
+    "log_softmax": vjp(lambda g, y, x, axis: g - gg.exp(y) * gg.sum(g, axis, keepdims=True)),
+    # linear algebra and shapes
     "matmul": _matmul,
-    "sum": _sum, "mean": _mean, "max": _max, "sum_to": _sum_to,
-    "softmax": _softmax, "log_softmax": _log_softmax,
-    "reshape": _reshape, "transpose": _transpose, "broadcast_to": _broadcast_to,
-    "concatenate": _concatenate, "slice": _slice, "unslice": _unslice,
-    "cast": _cast, "where": _where,
+    "reshape": vjp(lambda g, y, x, shape: reshape(g, x.shape)),
+    "transpose": vjp(lambda g, y, x, axes: g.transpose(tuple(int(i) for i in np.argsort(axes)))),
+    "broadcast_to": vjp(lambda g, y, x, shape: sum_to(g, x.shape)),
+    "concatenate": _concatenate,
+    "slice": vjp(lambda g, y, x, index: apply("unslice", g, index=index, shape=x.shape)),
+    "unslice": vjp(lambda g, y, x, index, shape: apply("slice", g, index=index)),
+    # nothing flows
+    **dict.fromkeys(("constant", "eye", "sign", "less", "less_equal", "greater", "greater_equal",
+                     "equal"), NO_GRADIENT),
     "kron": _explicit_jacobian, "diag": _explicit_jacobian,
-})
+}
