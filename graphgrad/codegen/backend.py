@@ -1,22 +1,65 @@
 """What a code-generation target is (`Backend`), how a template becomes source, and the table of
 spellings shared by the numpy-like targets.
 
-A template is either a string with placeholders -- `{0}`, `{1}`, ... for operands, `{np}` for the
-array module (`np`, `jnp`), `{dtype}` for the node's dtype (`np.float32`), `{zero}` for a zero of
-that dtype -- or a function `(operands, node, ctx) -> str` for ops whose spelling depends on
-attributes. Adding a target is one new table: `SHARED.derive(...)` with its overrides.
+A template is a string with explicit markers — `{0}` an operand as a function argument,
+`{0:op}` as an operand of a Python operator (parenthesized when compound), `{0:obj}` as the
+receiver of `.T`, `.reshape` or indexing; `{np}` the array module, `{dtype}` the node's dtype,
+`{zero}` a zero of it — or a function `(operands, node, ctx) -> str` for ops whose spelling
+depends on attributes (return an `Operator` for a Python-operator expression). An op whose numpy
+reference is a ufunc that jax.numpy also has needs no entry: its name is its spelling.
+Adding a target is one new table: `SHARED.derive(...)` with its overrides.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 import functools
+import inspect
 import re
 from types import MappingProxyType
 
-from .literals import ScalarLiteral, array_literal, dtype_text, shape_text, table_literal, \
-    INLINE_ARRAY_LIMIT
+import numpy as np
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+from ..graph import OPS
+from ..graph.shapes import sum_to_axes
+from .literals import INLINE_ARRAY_LIMIT, ScalarLiteral, array_literal, dtype_text, shape_text, \
+    table_literal
+
+_MARKER = re.compile(r"\{(\w+)(?::(op|obj))?\}")
+# Python's operator precedence (higher binds tighter), for the operators templates use
+ATOM, POWER, UNARY, MUL, ADD, COMPARE = 100, 14, 13, 12, 11, 6
+_OPERATORS = {"**": POWER, "*": MUL, "/": MUL, "@": MUL, "+": ADD, "-": ADD,
+              "<": COMPARE, "<=": COMPARE, ">": COMPARE, ">=": COMPARE, "==": COMPARE}
+
+
+class Operator(str):
+    """The text of a template function's result that is a Python-operator expression (`a ** 2`),
+    with the precedence of its operator, so that it is parenthesized where it must be."""
+
+    def __new__(cls, text, prec=POWER):
+        self = super().__new__(cls, text)
+        self.prec = prec
+        return self
+
+
+class Expr:
+    """An operand's source text and its precedence; `arg`, `op` and `obj` are the forms a
+    template may ask for (`op` and `obj` parenthesize what is not atomic)."""
+
+    __slots__ = ("arg", "prec")
+
+    def __init__(self, text: str, prec: int = ATOM):
+        self.arg, self.prec = text, prec
+
+    @property
+    def op(self) -> str:
+        return self.arg if self.prec == ATOM else f"({self.arg})"
+
+    obj = op
+
+    def operand(self, prec: int, right: bool) -> str:
+        """The text as an operand of an operator of precedence `prec` (left or right of it)."""
+        tight = self.prec > prec or (self.prec == prec and not right and prec not in (POWER, COMPARE))
+        return self.arg if tight else f"({self.arg})"
 
 
 @dataclass(frozen=True)
@@ -61,41 +104,51 @@ class Ctx:
 
 @functools.lru_cache(maxsize=None)
 def _parts(template: str) -> tuple:
-    """A string template split into text and (placeholder, use) pairs, where the use says how an
-    operand appears: 'obj' (x.T, x[i]), 'arg' (f(x)) or 'op' (an operand of an operator)."""
+    """A string template split into text and (key, form) pairs, and the precedence of the
+    expression it makes: that of its operator, when its operands are marked `:op`."""
     parts, at = [], 0
-    for m in _PLACEHOLDER.finditer(template):
-        before, after = template[:m.start()], template[m.end():]
-        if after.startswith((".", "[")):
-            how = "obj"
-        elif before.endswith(("(", ", ")) and after.startswith((")", ",")):
-            how = "arg"
-        else:
-            how = "op"
-        parts += [template[at:m.start()], (m.group(1), how)]
+    for m in _MARKER.finditer(template):
+        parts += [template[at:m.start()], (m.group(1), m.group(2) or "arg")]
         at = m.end()
-    return tuple(parts + [template[at:]])
+    parts.append(template[at:])
+    prec = ATOM
+    if any(isinstance(p, tuple) and p[1] == "op" for p in parts):
+        symbols = [t.strip() for t in parts if isinstance(t, str) and t.strip()]
+        prec = UNARY if template.startswith("-") else _OPERATORS[symbols[0]]
+    return tuple(parts), prec
 
 
-def render(template, operands, node, backend: Backend) -> str:
-    """The source expression of `node` from its template and its operands' texts."""
+def render(template, operands, node, backend: Backend) -> Expr:
+    """The source expression of `node` from its template and its operands' Exprs."""
+    if all(isinstance(v, ScalarLiteral) for v in operands) and operands:
+        operands = [v.typed() for v in operands]  # literals alone: keep numpy's scalar types
     if callable(template):
-        return template(operands, node, Ctx(backend, node))
-    out = []
-    for part in _parts(template):
+        text = template(operands, node, Ctx(backend, node))
+        return Expr(str(text), text.prec if isinstance(text, Operator) else ATOM)
+    parts, prec = _parts(template)
+    out, position = [], 0
+    for part in parts:
         if isinstance(part, str):
             out.append(part)
             continue
-        key, how = part
-        if key.isdigit():
-            out.append(getattr(operands[int(key)], how))
-        elif key == "np":
-            out.append(backend.mod)
-        elif key == "dtype":
-            out.append(dtype_text(node.dtype, backend.mod))
-        else:  # zero
-            out.append(getattr(ScalarLiteral(0.0, node.dtype, backend.mod), how))
-    return "".join(out)
+        key, form = part
+        if key in ("np", "dtype"):
+            out.append(backend.mod if key == "np" else dtype_text(node.dtype, backend.mod))
+            continue
+        value = operands[int(key)] if key.isdigit() else ScalarLiteral(0.0, node.dtype, backend.mod)
+        if form == "op":
+            out.append(value.operand(prec, right=position > 0 or prec == UNARY))
+            position += 1
+        else:
+            out.append(getattr(value, form))
+    return Expr("".join(out), prec)
+
+
+def kernel(fn) -> tuple:
+    """A graph/kernels.py function as a helper of generated numpy code: (source, imports), the
+    function renamed with a leading underscore so it cannot clash with the user's names."""
+    source = inspect.getsource(fn)
+    return source.replace(f"def {fn.__name__}(", f"def _{fn.__name__}(", 1), ()
 
 
 # --- attribute spellings ----------------------------------------------------------------------
@@ -132,12 +185,10 @@ def _reduce(fn):
 def _sum_to(a, node, c):
     """sum over the broadcast axes: leading ones dropped, size-1 ones kept."""
     shape = node.attrs["shape"]
-    src = node.inputs[0].shape
-    lead = len(src) - len(shape)
-    ones = tuple(i + lead for i, d in enumerate(shape) if d == 1 and src[i + lead] != 1)
+    lead, ones = sum_to_axes(node.inputs[0].shape, shape)
     if not ones:
-        return f"{c.mod}.sum({a[0].arg}{axis_text(tuple(range(lead)))})" if lead else a[0].arg
-    total = f"{c.mod}.sum({a[0].arg}{axis_text(tuple(range(lead)) + ones)}, keepdims=True)"
+        return f"{c.mod}.sum({a[0].arg}{axis_text(lead)})" if lead else a[0].arg
+    total = f"{c.mod}.sum({a[0].arg}{axis_text(lead + ones)}, keepdims=True)"
     return f"{total}.reshape({shape_text(shape)})" if lead else total
 
 
@@ -160,17 +211,27 @@ def _concatenate(a, node, c):
     return f"{c.mod}.concatenate(({items}), axis={node.attrs['axis']})"
 
 
+def _ufunc_spellings() -> dict:
+    """op -> `{np}.<ufunc>(...)` for every op whose numpy reference is a ufunc."""
+    out = {}
+    for name, opdef in OPS.items():
+        if isinstance(opdef.impl, np.ufunc) and opdef.arity in (1, 2):
+            args = ", ".join(f"{{{i}}}" for i in range(opdef.arity))
+            out[name] = f"{{np}}.{opdef.impl.__name__}({args})"
+    return out
+
+
 SHARED = Backend("shared", "np", ("import numpy as np",), MappingProxyType({
-    # elementwise
-    "negative": "-{0}", "exp": "{np}.exp({0})", "log": "{np}.log({0})", "sqrt": "{np}.sqrt({0})",
-    "square": "{np}.square({0})", "abs": "{np}.abs({0})", "tanh": "{np}.tanh({0})",
-    "sign": "{np}.sign({0})", "relu": "{np}.maximum({0}, {zero})",
-    "power": lambda a, node, c: f"{a[0].op} ** {c.lit(node.attrs['exponent']).op}",
-    "add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}", "divide": "{0} / {1}",
-    "maximum": "{np}.maximum({0}, {1})", "minimum": "{np}.minimum({0}, {1})",
-    "less": "{0} < {1}", "less_equal": "{0} <= {1}", "greater": "{0} > {1}",
-    "greater_equal": "{0} >= {1}", "equal": "{0} == {1}",
-    "where": "{np}.where({0}, {1}, {2})", "cast": "{0}.astype({dtype})",
+    **_ufunc_spellings(),
+    # elementwise: operators read better than the ufunc names
+    "negative": "-{0:op}", "abs": "{np}.abs({0})", "relu": "{np}.maximum({0}, {zero})",
+    "power": lambda a, node, c: Operator(f"{a[0].operand(POWER, False)} ** "
+                                         f"{c.lit(node.attrs['exponent']).operand(POWER, True)}"),
+    "add": "{0:op} + {1:op}", "subtract": "{0:op} - {1:op}", "multiply": "{0:op} * {1:op}",
+    "divide": "{0:op} / {1:op}",
+    "less": "{0:op} < {1:op}", "less_equal": "{0:op} <= {1:op}", "greater": "{0:op} > {1:op}",
+    "greater_equal": "{0:op} >= {1:op}", "equal": "{0:op} == {1:op}",
+    "where": "{np}.where({0}, {1}, {2})", "cast": "{0:obj}.astype({dtype})",
     # reductions
     "sum": _reduce("sum"), "mean": _reduce("mean"), "max": _reduce("max"), "sum_to": _sum_to,
     # shapes
@@ -178,7 +239,7 @@ SHARED = Backend("shared", "np", ("import numpy as np",), MappingProxyType({
     "broadcast_to": lambda a, node, c: f"{c.mod}.broadcast_to({a[0].arg}, {shape_text(node.shape)})",
     "slice": lambda a, node, c: f"{a[0].obj}[{index_text(node.attrs['index'], node.inputs[0].shape)}]",
     # linear algebra and explicit Jacobians
-    "matmul": "{0} @ {1}", "kron": "{np}.kron({0}, {1})", "diag": "{np}.diag({0})",
+    "matmul": "{0:op} @ {1:op}", "kron": "{np}.kron({0}, {1})", "diag": "{np}.diag({0})",
     "eye": lambda a, node, c: f"{c.mod}.eye({node.attrs['n']}, dtype={c.dtype()})",
     # sources: the value of a constant that lives at module level
     "constant": lambda a, node, c: c.array(node.attrs["value"]),

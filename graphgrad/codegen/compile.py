@@ -9,27 +9,37 @@ import linecache
 import numpy as np
 
 from ..graph import JACOBIAN_OPS
-from ..graph.analysis import gc_paused, largest_intermediate
+from ..graph.analysis import largest_intermediate
 from ..graph.errors import GraphError, MemoryBudgetError
 from ..graph.evaluate import bind_arguments
 from ..graph.spec import format_type
-from .emitter import emit, get_backend
+from ..passes.pipeline import is_optimized, optimize as run_pipeline
+from .emitter import emit_compiled, get_backend
 
 
-def _optimized(g, optimize: bool):
-    """`g` after the default pipeline, unless asked not to or it has just been through it."""
-    from ..passes import DEFAULT_PIPELINE, optimize as run_pipeline
-
-    done = tuple(DEFAULT_PIPELINE)
-    if not optimize or g.passes[-len(done):] == done:
+def optimized(g, optimize: bool):
+    """`g` after the default pipeline, unless asked not to or `gg.optimize` made `g` in this
+    process (what a graph's `passes` say is history, never trusted to skip work)."""
+    if not isinstance(optimize, bool):
+        raise GraphError(f"optimize must be True or False, got {optimize!r}")
+    if not optimize or is_optimized(g):
         return g
     return run_pipeline(g)
+
+
+def check_max_bytes(max_bytes):
+    """The memory budget: a non-negative int of bytes, or None for no limit."""
+    if max_bytes is None:
+        return None
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise GraphError(f"max_bytes must be a non-negative int (bytes) or None, got {max_bytes!r}")
+    return max_bytes
 
 
 def check_budget(g, max_bytes) -> None:
     """Refuse, before anything is allocated, a graph whose largest computed value exceeds
     `max_bytes` (MemoryBudgetError naming the node, its shape, its size and the way out)."""
-    if max_bytes is None:
+    if check_max_bytes(max_bytes) is None:
         return
     best, where = largest_intermediate(g)  # the values the generated code will compute
     if best <= max_bytes:
@@ -73,7 +83,7 @@ class CompiledFunction:
         self.__signature__ = inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in self.input_names])
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):  # positional-only: an input may be named `self`
         if kwargs or len(args) != len(self._fast):
             return self._fn(*bind_arguments(self._specs, args, kwargs).values())
         for a, (shape, dtype) in zip(args, self._fast):
@@ -86,12 +96,12 @@ class CompiledFunction:
         return f"<compiled {self.backend} function {self.__name__}({ins})>"
 
 
-def load_source(source: str, fname: str, filename: str):
-    """Execute generated module source and return its function (registered with linecache so that
-    tracebacks show the generated lines)."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+def load_source(source: str, code, fname: str):
+    """Execute a generated module's code and return its function (its source registered with
+    linecache so that tracebacks show the generated lines)."""
+    linecache.cache[code.co_filename] = (len(source), None, source.splitlines(True), code.co_filename)
     namespace = {"__name__": f"graphgrad_generated_{fname}", "__builtins__": builtins}
-    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - our own emitted code
+    exec(code, namespace)  # noqa: S102 - our own emitted code
     return namespace[fname]
 
 
@@ -116,13 +126,13 @@ def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  #
     convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
     first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate."""
     be = get_backend(backend)
+    check_max_bytes(max_bytes)
     if be.name == "jax":
         _require_jax(g)
-    g = _optimized(g, optimize)
+    g = optimized(g, optimize)
     check_budget(g, max_bytes)
-    source = emit(g, be)
-    with gc_paused():
-        fn = load_source(source, g.name, f"<graphgrad {be.name}: {g.name}>")
+    source, code = emit_compiled(g, be)
+    fn = load_source(source, code, g.name)
     if be.name == "jax" and jit:
         import jax
 

@@ -1,27 +1,31 @@
 """The one emitter: a Graph becomes the source of a plain Python module for one backend.
 
-One statement per live node (`h = x @ w1  # matmul f64[64,100]`), names from the user's hints,
-scalar constants inline as exact literals, larger constants at module level, `del` right after a
-value's last use, helpers only when called, and a docstring with the types and the passes. The
-same graph always gives the same text.
+One statement per named or shared value (`h = x @ w1  # matmul f64[64,100]`), names from the
+user's hints; a small value with no name that one other expression reads is written inside it,
+as a person would (`h1 = np.tanh(x @ w1 + b1)`), and 2-D transposes of variables are written where
+they are used (`h.T @ g`). Scalar constants are inline exact literals, larger ones live at module
+level; dead values are freed (liveness.py), helpers appear only when called, and a docstring
+gives the types and the passes. The same graph always gives the same text, and the text is
+checked to parse before it leaves `emit`.
 """
 from __future__ import annotations
 
+import builtins
 import re
-import textwrap
 
-from ..graph.analysis import gc_paused
+from ..graph.analysis import gc_paused, nbytes
 from ..graph.errors import GraphError
 from ..graph.ir import check_name
 from ..graph.spec import format_type
-from .backend import Ctx, render
+from . import layout
+from .backend import Ctx, Expr, render
 from .backend_jax import JAX
 from .backend_numpy import NUMPY
-from .liveness import deaths, live_nodes
+from .liveness import FREE_NOW_BYTES, deaths, frees, live_nodes
 from .names import MODULE_NAMES, Namer
 
 BACKENDS = {"numpy": NUMPY, "jax": JAX}
-_WIDTH = 99  # longest generated line, where a line can be broken
+INLINE_LIMIT = 60  # an expression longer than this gets a statement of its own
 _HELPER_CALL = re.compile(r"\b(_[A-Za-z]\w*)\(")  # private helpers are the only _name( calls
 
 
@@ -35,18 +39,25 @@ def get_backend(backend):
         raise GraphError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}") from None
 
 
-class _Var:
-    """An operand that is a variable (parameter, local, or module-level constant)."""
-
-    def __init__(self, name):
-        self.arg = self.op = self.obj = name
-
-
 def emit(g, backend="numpy", *, name=None) -> str:
     """Source of a Python module defining `name` (default `g.name`), which takes the graph inputs
     in order and returns the outputs in order (one output bare, several as a tuple)."""
+    return emit_compiled(g, backend, name=name)[0]
+
+
+def emit_compiled(g, backend="numpy", *, name=None):
+    """(source, code object): the module of `emit`, compiled once to prove that it parses (and
+    reused by `gg.compile` to load it)."""
+    backend = get_backend(backend)
     with gc_paused():
-        return _Module(g, get_backend(backend), name or g.name).source()
+        source = _Module(g, backend, name or g.name).source()
+        filename = f"<graphgrad {backend.name}: {name or g.name}>"
+        try:
+            code = builtins.compile(source, filename, "exec")
+        except SyntaxError as e:  # a bug of ours, never of the user's: say so plainly
+            raise GraphError(f"internal error: the generated {backend.name} module does not parse "
+                             f"({e.msg}, line {e.lineno}); please report it") from None
+    return source, code
 
 
 class _Module:
@@ -59,67 +70,69 @@ class _Module:
                              "pass another name=")
         self.g, self.backend, self.fname = g, backend, fname
         self.namer = Namer(reserved=[fname, *backend.helpers])
-        self.operands = {}   # value -> _Var or ScalarLiteral
-        self.reads = {}      # inlined value -> the values whose variables its text reads
+        self.operands = {}   # value -> its Expr (a variable, literal or inlined expression)
+        self.reads = {}      # value written inline -> the values whose variables its text reads
         self.params = [self._bind(v, v.name, "x") for v in g.input_values.values()]
         self.constants = []  # (name, source) at module level
         self.outputs = {}    # value -> first output name
         for out_name, v in g.output_values.items():
             self.outputs.setdefault(v, out_name)
+        self.live = live_nodes(g)
+        self.uses = {}       # value -> how many operand slots (and outputs) read it
+        for node in self.live:
+            for v in node.inputs:
+                self.uses[v] = self.uses.get(v, 0) + 1
 
-    def _bind(self, value, hint, fallback):
+    def _bind(self, value, hint, fallback) -> str:
         name = self.namer.fresh(hint, fallback)
-        self.operands[value] = _Var(name)
+        self.operands[value] = Expr(name)
         return name
 
     # --- statements ----------------------------------------------------------------------
-    def _statements(self):
+    def _statements(self) -> list:
         """(value, target, expression, variables read) for each live node that needs a statement."""
         out = []
-        for node in live_nodes(self.g):
+        for node in self.live:
             if node.op == "constant":
-                if not self._constant(node):
+                self.operands[node] = self._constant_operand(node)
+                if node not in self.outputs:
                     continue
                 expr, reads = self._constant_output(node), ()
-            elif self._inline_transpose(node):
-                continue
             else:
                 template = self.backend.templates.get(node.op)
                 if template is None:
                     raise GraphError(f"backend {self.backend.name!r} has no spelling for op {node.op!r}")
-                expr = render(template, [self.operands[v] for v in node.inputs], node, self.backend)
+                value = render(template, [self.operands[v] for v in node.inputs], node, self.backend)
                 reads = [r for v in node.inputs for r in self.reads.get(v, (v,))]
+                if self._written_inline(node, value):
+                    self.operands[node], self.reads[node] = value, reads
+                    continue
+                expr = value.arg
             target = self._bind(node, self.outputs.get(node) or node.name, node.op)
             out.append((node, target, expr, reads))
         return out
 
-    def _inline_transpose(self, node) -> bool:
-        """A 2-D `.T` of a variable is a free view, and an identity permutation is no op at all:
-        both are written where they are used (`h_relu.T @ grad_y_pred`)."""
-        if node.op != "transpose" or node in self.outputs:
+    def _written_inline(self, node, value) -> bool:
+        """Whether `node` is written where it is used instead of in a statement of its own: a free
+        view (an identity permutation, or `.T` of a variable), or an unnamed value read once."""
+        if node in self.outputs:
             return False
-        (src,) = node.inputs
-        axes, operand = node.attrs["axes"], self.operands[src]
-        if axes == tuple(range(len(axes))):
-            self.operands[node] = operand
-        elif axes == (1, 0) and isinstance(operand, _Var):
-            self.operands[node] = _Var(f"{operand.arg}.T")
-        else:
-            return False
-        self.reads[node] = self.reads.get(src, (src,))
-        return True
+        free_view = node.op == "transpose" and (len(node.shape) == 2 or node.attrs["axes"] == tuple(
+            range(len(node.shape))))
+        if free_view and node.inputs[0] not in self.reads:  # of a variable: costs nothing twice
+            return True
+        return (node.name is None and self.uses.get(node, 0) == 1 and len(value.arg) <= INLINE_LIMIT
+                and nbytes(node) < FREE_NOW_BYTES)  # a large value gets a statement, freed at once
 
-    def _constant(self, node) -> bool:
-        """Place a constant: 0-d ones inline, others at module level; True if it needs a statement."""
+    def _constant_operand(self, node):
+        """A constant's operand: a 0-d one inline as an exact literal, others a module-level name."""
         ctx = Ctx(self.backend, node)
         if node.shape == ():
-            self.operands[node] = ctx.lit(node.attrs["value"].item())
-        else:
-            name = self.namer.fresh((node.name or "const").upper(), "CONST")
-            expr = render(self.backend.templates["constant"], [], node, self.backend)
-            self.constants.append((name, expr))
-            self.operands[node] = _Var(name)
-        return node in self.outputs
+            return ctx.lit(node.attrs["value"].item())
+        name = self.namer.fresh((node.name or "const").upper(), "CONST")
+        self.constants.append((name, render(self.backend.templates["constant"], [], node,
+                                            self.backend).arg))
+        return Expr(name)
 
     def _constant_output(self, node) -> str:
         """A constant returned as an output: a fresh typed scalar, or a copy of the module array."""
@@ -135,83 +148,30 @@ class _Module:
         imports = list(self.backend.imports)
         for h in helpers:
             imports += [i for i in self.backend.helpers[h][1] if i not in imports]
-        parts = [self._module_doc() + "\n" + "\n".join(sorted(imports, key=_import_order))]
+        uses64 = any(v.dtype == "float64" for v in (*self.g.input_values.values(), *self.g.nodes))
+        parts = [layout.module_doc(self.fname, self.g, self.backend.name, uses64) + "\n" +
+                 "\n".join(sorted(imports, key=layout.import_order))]
         parts += [self.backend.helpers[h][0] for h in helpers]
         if self.constants:
             parts.append("\n".join(f"{n} = {src}" for n, src in self.constants))
-        parts.append(self._function(body))
+        parts.append("\n".join([*layout.call_lines(f"def {self.fname}(", self.params, "):"),
+                                *layout.indent(layout.function_doc(self.fname, self.params, self.g)),
+                                *layout.indent(body)]))
         return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
     def _body(self, statements) -> list:
         keep = set(self.outputs) | set(self.g.input_values.values()) | \
             {v for v in self.operands if getattr(v, "op", None) == "constant"}
-        dying = deaths([(v, ops) for v, _, _, ops in statements], keep)
+        freed = frees(deaths([(v, ops) for v, _, _, ops in statements], keep))
         lines, section = [], None
         roles = [v.role for v, *_ in statements]
         split = roles == sorted(roles, key=("forward", "backward").index) and len(set(roles)) == 2
-        for (node, target, expr, _), dead in zip(statements, dying):
+        for (node, target, expr, _), dead in zip(statements, freed):
             if split and node.role != section:
                 section = node.role
                 lines.append(f"# {section} pass")
             lines.append(f"{target} = {expr}  # {node.op} {format_type(node.shape, node.dtype)}")
-            names = [self.operands[v].arg for v in dead if isinstance(self.operands[v], _Var)]
-            if names:
-                lines.append(f"del {', '.join(names)}")
+            if dead:
+                lines.append(f"del {', '.join(self.operands[v].arg for v in dead)}")
         results = [self.operands[v].arg for v in self.g.output_values.values()]
-        if len(results) > 1 and len("    return " + ", ".join(results)) > _WIDTH:
-            lines += _wrap("return (", results, ")", _WIDTH - 4)
-        else:
-            lines.append("return " + (", ".join(results) if results else "()"))
-        return lines
-
-    def _function(self, body) -> str:
-        doc = self._function_doc()
-        lines = [*_wrap(f"def {self.fname}(", self.params, "):"), *_indent(doc), *_indent(body)]
-        return "\n".join(lines)
-
-    def _module_doc(self) -> str:
-        passes = ", ".join(self.g.passes) if self.g.passes else "none"
-        note = ""
-        if self.backend.name == "jax" and _uses_float64(self.g):
-            note = ('\nThe graph is float64: run jax.config.update("jax_enable_x64", True) before '
-                    "importing\nthis module, or jax computes (and stores its constants) in float32.\n")
-        about = textwrap.fill(f"Needs only {self.backend.name}. Passes that produced the graph: "
-                              f"{passes}.", _WIDTH, break_on_hyphens=False)
-        return (f'"""{self.fname}: generated by graphgrad from graph {self.g.name!r} '
-                f'({self.backend.name} backend).\n\n{about}\n{note}"""\n')
-
-    def _function_doc(self) -> list:
-        outs = list(self.g.outputs)
-        returns = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ")"
-        lines = [*textwrap.wrap(f'"""{self.fname}({", ".join(self.params)}) -> {returns}', _WIDTH - 4,
-                                subsequent_indent="    ", break_on_hyphens=False), "", "Inputs:"]
-        for param, (n, spec) in zip(self.params, self.g.inputs.items()):
-            label = param if param == n else f"{param} (input {n!r})"
-            lines.append(f"    {label}: {_type(spec)}")
-        lines.append("Returns:" if outs else "Returns: nothing")
-        lines += [f"    {n}: {_type(s)}" for n, s in self.g.outputs.items()]
-        return lines + ['"""']
-
-
-def _uses_float64(g) -> bool:
-    return any(v.dtype == "float64" for v in (*g.input_values.values(), *g.nodes))
-
-
-def _type(spec) -> str:
-    return f"{spec.dtype}, shape {spec.shape}"
-
-
-def _wrap(prefix, items, suffix, width=None) -> list:
-    """`prefix` + comma-separated `items` + `suffix`, broken into lines of at most `width` columns
-    with the continuation aligned after the prefix's opening parenthesis."""
-    lines = textwrap.wrap(prefix + ", ".join(items) + suffix, width or _WIDTH, break_long_words=False,
-                          subsequent_indent=" " * len(prefix), break_on_hyphens=False)
-    return lines or [prefix + suffix]
-
-
-def _indent(lines) -> list:
-    return ["    " + line if line else "" for line in lines]
-
-
-def _import_order(line: str):
-    return (line.startswith("import jax.") or line.startswith("import numpy"), line)
+        return lines + layout.return_lines(results, layout.WIDTH - 4)

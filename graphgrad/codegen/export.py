@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pathlib
 
-from .compile import _optimized
+from .compile import optimized
 from .emitter import emit, get_backend
 
 
 def export(g, path, backend="numpy", *, optimize=True, name=None) -> pathlib.Path:
     """Write the module computing `g` (optimized first unless `optimize=False`) to `path`."""
     be = get_backend(backend)
-    return write_module(emit(_optimized(g, optimize), be, name=name), path)
+    return write_module(emit(optimized(g, optimize), be, name=name), path)
 
 
 def write_module(source: str, path) -> pathlib.Path:

@@ -49,8 +49,6 @@ class ScalarLiteral:
     parentheses), `obj` a receiver of `.T`/`.reshape`/indexing (a typed numpy scalar).
     """
 
-    atomic = False
-
     def __init__(self, value, dtype: str, mod: str):
         if dtype == "bool":
             self.arg = "True" if bool(value) else "False"
@@ -60,11 +58,27 @@ class ScalarLiteral:
             self.obj = f"{dtype_text(dtype, mod)}({text})"
             self.arg = self.obj if dtype == "float32" else text
         self.op = f"({self.arg})" if self.arg.startswith("-") else self.arg
+        self.prec = 13 if self.arg.startswith("-") else 100  # a negative number is a unary minus
+
+    def operand(self, prec: int, right: bool) -> str:
+        """The literal as an operand of an operator of precedence `prec`."""
+        return self.op if self.prec < 100 else self.arg
+
+    def typed(self) -> "ScalarLiteral":
+        """The same literal written as a numpy scalar in every form (`np.float64(2.0)`), for an
+        expression of literals alone, which Python would otherwise compute as a bare float."""
+        out = object.__new__(ScalarLiteral)
+        out.arg = out.op = out.obj = self.obj
+        out.prec = 100
+        return out
 
 
 def array_literal(value: np.ndarray, mod: str) -> str:
-    """A small array as `np.array([[1.0, 2.0], ...], dtype=np.float64)`."""
+    """A small array as `np.array([[1.0, 2.0], ...], dtype=np.float64)`; an empty one as
+    `np.zeros(shape, ...)`, since nested lists cannot spell a shape like (0, 1)."""
     dtype = value.dtype.name
+    if value.size == 0:
+        return f"{mod}.zeros({shape_text(value.shape)}, dtype={dtype_text(dtype, mod)})"
 
     def item(v):
         if dtype == "bool":

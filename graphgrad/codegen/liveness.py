@@ -1,12 +1,17 @@
-"""Liveness for generated code: which values the outputs need, and where each one dies.
+"""Liveness for generated code: which values the outputs need, where each one dies, and when
+the generated function frees them.
 
-Generated functions `del` an intermediate right after the statement that uses it last, so that
-peak memory stays near what a careful person writes by hand; values no output needs are never
-computed at all (no dead code).
+Values no output needs are never computed (no dead code). A large value is freed (`del`) right
+after the statement that reads it last; small dead values are freed together, in one `del`, once
+they add up to `BATCH_BYTES` — so peak memory stays near what a careful person writes by hand,
+and small models read like hand-written backprop, without a `del` after every line.
 """
 from __future__ import annotations
 
 from ..graph import analysis
+
+FREE_NOW_BYTES = 1 << 20   # values of at least 1 MiB are freed right after their last use
+BATCH_BYTES = 4 << 20      # smaller dead values are freed together once they reach 4 MiB
 
 
 def live_nodes(graph) -> list:
@@ -32,3 +37,18 @@ def deaths(statements, keep) -> list:
             if last[v] == position and v not in keep and v not in result[position]:
                 result[position].append(v)
     return result
+
+
+def frees(dying) -> list:
+    """For each statement's dying values, those to `del` after it: large ones at once, small
+    ones batched until they reach BATCH_BYTES (the rest are left to the function's return)."""
+    out, pending, pending_bytes = [], [], 0
+    for dead in dying:
+        now = [v for v in dead if analysis.nbytes(v) >= FREE_NOW_BYTES]
+        small = [v for v in dead if analysis.nbytes(v) < FREE_NOW_BYTES]
+        pending += small
+        pending_bytes += sum(analysis.nbytes(v) for v in small)
+        if pending_bytes >= BATCH_BYTES:
+            now, pending, pending_bytes = pending + now, [], 0
+        out.append(now)
+    return out

@@ -9,6 +9,8 @@ graph)` is called after each pass, for dumps and pictures of every stage.
 """
 from __future__ import annotations
 
+import weakref
+
 from ..graph import Graph, GraphError
 from ..graph.analysis import gc_paused
 from .cse import NAME as CSE, cse
@@ -71,7 +73,19 @@ def run_pipeline(graph: Graph, passes, *, verify=None, on_pass=None) -> Graph:
     return graph
 
 
+_OPTIMIZED = weakref.WeakSet()  # graphs this process made with the default pipeline
+
+
 def optimize(graph: Graph, passes=None, *, verify=None, on_pass=None) -> Graph:
     """`graph` after `passes` (default: `DEFAULT_PIPELINE`): the same values, compact algebra."""
-    return run_pipeline(graph, DEFAULT_PIPELINE if passes is None else passes,
-                        verify=verify, on_pass=on_pass)
+    result = run_pipeline(graph, DEFAULT_PIPELINE if passes is None else passes,
+                          verify=verify, on_pass=on_pass)
+    if passes is None:
+        _OPTIMIZED.add(result)
+    return result
+
+
+def is_optimized(graph: Graph) -> bool:
+    """Whether `optimize` made `graph` with the default pipeline in this process (a graph's own
+    `passes` record, which a JSON document can forge, is never trusted for this)."""
+    return graph in _OPTIMIZED

@@ -107,7 +107,7 @@ def test_function_name_may_not_shadow_the_module():
 
 def test_dead_values_are_never_computed_and_live_ones_are_deleted_after_last_use():
     g = gg.Graph("chain")
-    x = g.input("x", (4,)).value
+    x = g.input("x", (512, 512)).value  # 2 MiB values: freed right after their last use
     unused = g.add("exp", [x], name="unused")
     g.add("log", [unused], name="also_unused")
     a = g.add("tanh", [x], name="a")
