@@ -73,14 +73,29 @@ class Backend:
     name: str
     mod: str
     imports: tuple
-    templates: MappingProxyType
+    spellings: MappingProxyType  # op -> template, for the ops whose ufunc name does not fit
     helpers: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
 
     def derive(self, name, *, mod=None, imports=None, overrides=(), helpers=()) -> "Backend":
         """A new backend: this table with `overrides` (op -> template) and extra helpers."""
         return Backend(name, mod or self.mod, tuple(imports or self.imports),
-                       MappingProxyType({**self.templates, **dict(overrides)}),
+                       MappingProxyType({**self.spellings, **dict(overrides)}),
                        MappingProxyType({**self.helpers, **dict(helpers)}))
+
+    def template(self, op: str):
+        """The template of `op`: its own spelling, else its numpy ufunc's name, else None."""
+        found = self.spellings.get(op)
+        return found if found is not None else ufunc_spelling(op)
+
+    @property
+    def templates(self) -> dict:
+        """Every op of the op table that this backend can spell -> its template."""
+        return {op: t for op in OPS if (t := self.template(op)) is not None}
+
+
+def missing_spellings(backend: Backend) -> list:
+    """The ops of the op table that `backend` cannot spell (the tests require none)."""
+    return [op for op in OPS if backend.template(op) is None]
 
 
 class Ctx:
@@ -211,18 +226,15 @@ def _concatenate(a, node, c):
     return f"{c.mod}.concatenate(({items}), axis={node.attrs['axis']})"
 
 
-def _ufunc_spellings() -> dict:
-    """op -> `{np}.<ufunc>(...)` for every op whose numpy reference is a ufunc."""
-    out = {}
-    for name, opdef in OPS.items():
-        if isinstance(opdef.impl, np.ufunc) and opdef.arity in (1, 2):
-            args = ", ".join(f"{{{i}}}" for i in range(opdef.arity))
-            out[name] = f"{{np}}.{opdef.impl.__name__}({args})"
-    return out
+def ufunc_spelling(op: str):
+    """`{np}.<ufunc>(...)` for an op whose numpy reference is a ufunc, else None."""
+    opdef = OPS.get(op)
+    if opdef is None or not isinstance(opdef.impl, np.ufunc) or opdef.arity not in (1, 2):
+        return None
+    return f"{{np}}.{opdef.impl.__name__}({', '.join(f'{{{i}}}' for i in range(opdef.arity))})"
 
 
 SHARED = Backend("shared", "np", ("import numpy as np",), MappingProxyType({
-    **_ufunc_spellings(),
     # elementwise: operators read better than the ufunc names
     "negative": "-{0:op}", "abs": "{np}.abs({0})", "relu": "{np}.maximum({0}, {zero})",
     "power": lambda a, node, c: Operator(f"{a[0].operand(POWER, False)} ** "

@@ -13,9 +13,9 @@ from __future__ import annotations
 import builtins
 import re
 
-from ..graph.analysis import gc_paused, nbytes
+from ..graph.analysis import collector_paused, nbytes
 from ..graph.errors import GraphError
-from ..graph.ir import check_name
+from ..graph.ir import ROLES, check_name
 from ..graph.spec import format_type
 from . import layout
 from .backend import Ctx, Expr, render
@@ -45,18 +45,18 @@ def emit(g, backend="numpy", *, name=None) -> str:
     return emit_compiled(g, backend, name=name)[0]
 
 
+@collector_paused
 def emit_compiled(g, backend="numpy", *, name=None):
     """(source, code object): the module of `emit`, compiled once to prove that it parses (and
     reused by `gg.compile` to load it)."""
     backend = get_backend(backend)
-    with gc_paused():
-        source = _Module(g, backend, name or g.name).source()
-        filename = f"<graphgrad {backend.name}: {name or g.name}>"
-        try:
-            code = builtins.compile(source, filename, "exec")
-        except SyntaxError as e:  # a bug of ours, never of the user's: say so plainly
-            raise GraphError(f"internal error: the generated {backend.name} module does not parse "
-                             f"({e.msg}, line {e.lineno}); please report it") from None
+    source = _Module(g, backend, name or g.name).source()
+    filename = f"<graphgrad {backend.name}: {name or g.name}>"
+    try:
+        code = builtins.compile(source, filename, "exec")
+    except SyntaxError as e:  # a bug of ours, never of the user's: say so plainly
+        raise GraphError(f"internal error: the generated {backend.name} module does not parse "
+                         f"({e.msg}, line {e.lineno}); please report it") from None
     return source, code
 
 
@@ -99,7 +99,7 @@ class _Module:
                     continue
                 expr, reads = self._constant_output(node), ()
             else:
-                template = self.backend.templates.get(node.op)
+                template = self.backend.template(node.op)
                 if template is None:
                     raise GraphError(f"backend {self.backend.name!r} has no spelling for op {node.op!r}")
                 value = render(template, [self.operands[v] for v in node.inputs], node, self.backend)
@@ -130,7 +130,7 @@ class _Module:
         if node.shape == ():
             return ctx.lit(node.attrs["value"].item())
         name = self.namer.fresh((node.name or "const").upper(), "CONST")
-        self.constants.append((name, render(self.backend.templates["constant"], [], node,
+        self.constants.append((name, render(self.backend.template("constant"), [], node,
                                             self.backend).arg))
         return Expr(name)
 
@@ -165,7 +165,7 @@ class _Module:
         freed = frees(deaths([(v, ops) for v, _, _, ops in statements], keep))
         lines, section = [], None
         roles = [v.role for v, *_ in statements]
-        split = roles == sorted(roles, key=("forward", "backward").index) and len(set(roles)) == 2
+        split = roles == sorted(roles, key=ROLES.index) and len(set(roles)) == 2
         for (node, target, expr, _), dead in zip(statements, freed):
             if split and node.role != section:
                 section = node.role

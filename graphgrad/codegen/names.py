@@ -38,10 +38,6 @@ class Namer:
         self._used = set(RESERVED) | set(reserved)
         self._next = {}  # base -> next suffix to try, so long chains stay linear
 
-    def reserve(self, name: str) -> None:
-        """Mark `name` as taken (e.g. a helper function the module may define)."""
-        self._used.add(name)
-
     def fresh(self, hint, fallback: str = "t") -> str:
         """A new unique name built from `hint` (sanitized), `fallback` when there is no usable hint."""
         base = sanitize(hint, fallback)

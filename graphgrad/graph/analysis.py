@@ -1,8 +1,8 @@
 """Whole-graph helpers shared by the passes and code generators: copying, liveness, the memory
-estimate, and pausing the garbage collector while a large graph is built."""
+estimate, and the one place the garbage collector is paused while a large graph is built."""
 from __future__ import annotations
 
-import contextlib
+import functools
 import gc
 import math
 
@@ -65,15 +65,17 @@ def largest_intermediate(graph: Graph):
     return best, where
 
 
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector while a pass, `grad` or the emitter builds a graph or a
-    module: they make many long-lived objects, and the collector's repeated walks over them cost
-    up to a third of the time on large graphs. It runs again afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def collector_paused(fn):
+    """Run `fn` with the cyclic garbage collector paused. Graphs hold no reference cycles, but
+    `grad`, a pass or the emitter makes tens of thousands of long-lived objects, and the
+    collector's repeated walks over them cost a third of the time (docs/performance.md)."""
+    @functools.wraps(fn)
+    def paused(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+    return paused

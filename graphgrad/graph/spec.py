@@ -88,7 +88,7 @@ class TensorSpec:
 
     @classmethod
     def trusted(cls, shape: tuple, dtype: str) -> "TensorSpec":
-        """A TensorSpec built without validation, five times faster: only for op-table rules whose
+        """A TensorSpec built without validation (passes make many): only for op-table rules whose
         shape is computed from operand shapes (already valid tuples of ints) and whose dtype is an
         operand's. Everything else, user input above all, goes through the validating constructor.
         Equal specs are shared (they are immutable): fewer objects for the garbage collector."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 
 from ..graph import Graph, GraphError
-from ..graph.analysis import gc_paused
+from ..graph.analysis import collector_paused
 from .cse import NAME as CSE, cse
 from .dce import NAME as DCE, dce
 from .fold_constants import NAME as FOLD, fold_constants
@@ -57,8 +57,7 @@ def run_pipeline(graph: Graph, passes, *, verify=None, on_pass=None) -> Graph:
     verify = verify_by_default() if verify is None else verify
     done = []
     for name, function in functions:
-        with gc_paused():
-            graph = function(graph)
+        graph = collector_paused(function)(graph)
         if verify:
             try:
                 graph.verify()

@@ -65,33 +65,26 @@ SOFTMAX = [(((5,),), dict(axis=-1)), (((3, 4),), dict(axis=0)), (((3, 4),), dict
            (((4, 1),), dict(axis=0)), (((2, 3, 4),), dict(axis=-1))]
 
 
-def _unary(op, fn, jfn, domain="any"):
-    return Case(op, fn, jfn, UNARY, (domain,))
+JAX_SPELLINGS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu}  # else jnp's function of that name
+DOMAINS = {"log": ("pos",), "sqrt": ("pos",), "divide": ("any", "nonzero")}
 
 
-def _binary(op, jfn, domains=("any", "any")):
-    return Case(op, getattr(gg, op), jfn, BINARY, domains)
+def _elementwise_cases():
+    """A case for every differentiable elementwise op of the op table without attributes."""
+    out = []
+    for op, d in OPS.items():
+        if d.category in ("unary", "binary") and not d.attrs and RULES[op] is not NO_GRADIENT:
+            jfn = JAX_SPELLINGS.get(op) or getattr(jnp, op)
+            out.append(Case(op, getattr(gg, op), jfn, UNARY if d.arity == 1 else BINARY,
+                            DOMAINS.get(op, ("any",) * d.arity)))
+    return out
 
 
 CASES = [
-    _unary("negative", gg.negative, jnp.negative),
-    _unary("exp", gg.exp, jnp.exp),
-    _unary("log", gg.log, jnp.log, "pos"),
-    _unary("sqrt", gg.sqrt, jnp.sqrt, "pos"),
-    _unary("square", gg.square, jnp.square),
-    _unary("abs", gg.abs, jnp.abs),
-    _unary("tanh", gg.tanh, jnp.tanh),
-    _unary("sigmoid", gg.sigmoid, jax.nn.sigmoid),
-    _unary("relu", gg.relu, jax.nn.relu),
-    _unary("power", lambda x: x ** 3, lambda x: x ** 3.0),
+    *_elementwise_cases(),
+    Case("power", lambda x: x ** 3, lambda x: x ** 3.0, UNARY),
     Case("power", lambda x: x ** -1.5, lambda x: x ** -1.5, UNARY, ("pos",), tags={"id": "power-1.5"}),
     Case("power", lambda x: gg.power(x, 0.5), lambda x: x ** 0.5, UNARY, ("pos",), tags={"id": "power0.5"}),
-    _binary("add", jnp.add),
-    _binary("subtract", jnp.subtract),
-    _binary("multiply", jnp.multiply),
-    _binary("divide", jnp.divide, ("any", "nonzero")),
-    _binary("maximum", jnp.maximum),
-    _binary("minimum", jnp.minimum),
     Case("cast", lambda x: x.astype("float64" if x.dtype == "float32" else "float32"),
          lambda x: x.astype(jnp.float64 if x.dtype == jnp.float32 else jnp.float32), UNARY,
          other_dtype=True),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from ...graph import FLOAT_DTYPES, GraphError, Tensor
-from ...graph.analysis import copy_graph
+from ...graph.analysis import collector_paused, copy_graph
 from .rules import RULES, NO_GRADIENT, sum_to
 
 STYLES = ("jacobian", "vjp")
 
 
+@collector_paused
 def grad(g, wrt=None, *, of=None, style="jacobian", prefix=None):
     """A new graph: g's outputs, in order, then `<prefix><input>` for each input in `wrt`.
 
