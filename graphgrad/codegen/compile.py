@@ -87,7 +87,8 @@ class CompiledFunction:
         if kwargs or len(args) != len(self._fast):
             return self._fn(*bind_arguments(self._specs, args, kwargs).values())
         for a, (shape, dtype) in zip(args, self._fast):
-            if getattr(a, "shape", None) != shape or getattr(a, "dtype", None) != dtype:
+            if getattr(a, "shape", None) != shape or getattr(a, "dtype", None) != dtype or \
+                    (isinstance(a, np.ndarray) and type(a) is not np.ndarray):  # np.matrix & co
                 return self._fn(*bind_arguments(self._specs, args, {}).values())
         return self._fn(*args)
 
@@ -131,8 +132,8 @@ def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  #
         _require_jax(g)
     g = optimized(g, optimize)
     check_budget(g, max_bytes)
-    source, code = emit_compiled(g, be)
-    fn = load_source(source, code, g.name)
+    source, code, fname = emit_compiled(g, be)
+    fn = load_source(source, code, fname)
     if be.name == "jax" and jit:
         import jax
 

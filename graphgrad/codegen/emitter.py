@@ -45,19 +45,29 @@ def emit(g, backend="numpy", *, name=None) -> str:
     return emit_compiled(g, backend, name=name)[0]
 
 
+def function_name(g, backend, name=None) -> str:
+    """The generated function's name: `name` if given (checked), else the graph's name, with
+    `_fn` added when it would shadow a name the module needs (a graph may be called `np`)."""
+    if name is not None:
+        return name
+    taken = MODULE_NAMES | set(get_backend(backend).helpers)
+    return f"{g.name}_fn" if g.name in taken else g.name
+
+
 @collector_paused
 def emit_compiled(g, backend="numpy", *, name=None):
-    """(source, code object): the module of `emit`, compiled once to prove that it parses (and
-    reused by `gg.compile` to load it)."""
+    """(source, code object, function name): the module of `emit`, compiled once to prove that
+    it parses (and reused by `gg.compile` to load it)."""
     backend = get_backend(backend)
-    source = _Module(g, backend, name or g.name).source()
-    filename = f"<graphgrad {backend.name}: {name or g.name}>"
+    name = function_name(g, backend, name)
+    source = _Module(g, backend, name).source()
+    filename = f"<graphgrad {backend.name}: {name}>"
     try:
         code = builtins.compile(source, filename, "exec")
     except SyntaxError as e:  # a bug of ours, never of the user's: say so plainly
         raise GraphError(f"internal error: the generated {backend.name} module does not parse "
                          f"({e.msg}, line {e.lineno}); please report it") from None
-    return source, code
+    return source, code, name
 
 
 class _Module:

@@ -28,6 +28,11 @@ def grad(g, wrt=None, *, of=None, style="jacobian", prefix=None):
     "jacobian" (explicit Kronecker/diagonal Jacobian products, see jacobian.py) or "vjp" (the
     compact rules). `prefix` defaults to "grad_", or "grad2_", "grad3_", ... when g already has
     gradient outputs of the lower order. Appended nodes have role "backward".
+
+    Explicit Jacobians multiply every element of the cotangent: unoptimized, one NaN or inf in
+    a partial reaches every element of the gradient through 0 × NaN, as any explicit matrix
+    product does. `gg.optimize` (the Jacobian rewrite) gives the compact products, which keep
+    a NaN where it belongs.
     """
     if style not in STYLES:
         raise GraphError(f"grad style must be one of {', '.join(map(repr, STYLES))}, got {style!r}")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import graph as gg
 from ...graph import GraphError
+from ...graph.ops_linalg import matmul_shape
 from ...graph.shapes import reduced_shape
 from ...graph.tensor import apply
 from .jacobian import elementwise_product, matmul_products
@@ -79,19 +80,15 @@ def mT(t):
 def _matmul(g, y, xs, wants, attrs, style):
     """Y = A @ B: dA = G Bᵀ, dB = Aᵀ G; 1-d operands promoted as np.matmul does, batch dims summed."""
     a, b = xs
-    if style == "jacobian" and a.ndim == 2 and b.ndim == 2:
+    if style == "jacobian" and a.ndim == b.ndim == 2:
         return matmul_products(g, y, a, b, wants)
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
-    g2 = reshape(g, y.shape[:-1] + (1,) + y.shape[-1:] if a.ndim == 1 else y.shape)
-    g2 = reshape(g2, g2.shape + (1,)) if b.ndim == 1 else g2
+    g2 = reshape(g, matmul_shape(a2.shape, b2.shape))
     da = g2 @ mT(b2) if wants[0] else None
     db = mT(a2) @ g2 if wants[1] else None
-    if da is not None and a.ndim == 1 and da.ndim == 2:
-        da = reshape(da, a.shape)  # otherwise the driver's sum_to drops batch axes and the 1
-    if db is not None and b.ndim == 1:
-        db = reshape(db, db.shape[:-1])
-    return da, db
+    return (reshape(da, a.shape) if da is not None and a.ndim == 1 and da.ndim == 2 else da,
+            reshape(db, db.shape[:-1]) if db is not None and b.ndim == 1 else db)
 
 
 def _max(g, y, x, *, axis, keepdims):
