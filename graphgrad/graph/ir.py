@@ -19,7 +19,7 @@ from .optable import lookup, prepare_attrs
 from .printer import format_graph
 from .spec import TensorSpec, check_dtype, check_shape, check_size, format_type
 
-ROLES = ("forward", "backward")
+ROLES = ("forward", "backward", "tangent")  # tangent: forward-mode derivative nodes
 NO_ATTRS = MappingProxyType({})
 
 

@@ -13,7 +13,7 @@ No Jacobian node survives; one that is used other than as such a product raises 
 from __future__ import annotations
 
 from ..graph import JACOBIAN_OPS, Graph, GraphError
-from .patterns import Rule, RuleTable, both, keeps
+from .patterns import Rule, RuleTable, keeps
 from .rebuild import rebuild, rewrite
 from .simplify_rules import STRUCTURAL
 

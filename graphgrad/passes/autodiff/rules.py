@@ -1,13 +1,17 @@
-"""The derivative rule table: one entry per op of the op table, written in graphgrad's own ops.
+"""The derivative rule table: one entry per op of the op table, both directions side by side,
+written in graphgrad's own ops.
 
-A rule is `rule(g, y, xs, wants, attrs, style)` -> one cotangent contribution per operand (None
-where nothing flows or the operand is not wanted); the driver sums contributions to the operand's
-shape (`sum_to`) and fan-in (`add`). Most entries are built by two constructors:
+A `Rule` has `vjp(g, y, xs, wants, attrs, style)` -> one cotangent contribution per operand (None
+where nothing flows or the operand is not wanted; the driver sums them to the operand's shape and
+over fan-in), and `jvp(ts, y, xs, attrs, style)` -> the output's tangent from the operands'
+tangents `ts` (None for an operand without one). Entries are built by three constructors:
 
-- `partials(f1, f2, ...)`: an elementwise y = f(x1, x2, ...), one ∂y/∂xi per operand, given
-  `(x1, x2, ..., y, **attrs)` (or the number 1 or -1: G passes through, or is negated). The VJP
-  style multiplies `g * d`; the Jacobian style writes `diag(vec(d))ᵀ vec(G)` (jacobian.py).
-- `vjp(f1, f2, ...)`: one compact contribution per operand, given `(g, y, x1, x2, ..., **attrs)`.
+- `partials(f1, f2, ...)`: an elementwise y = f(x1, ...), one ∂y/∂xi per operand, given
+  `(x1, ..., y, **attrs)` (or the number 1 or -1). Reverse: `g * d`; forward: `d * t`, summed.
+  The Jacobian style writes the products with `diag(vec(d))` instead (jacobian.py).
+- `linear(f1, f2, ...)`: an op linear in its operands: forward mode applies the op itself to the
+  tangents; each fi is the transpose for one operand, given `(g, y, x1, ..., **attrs)`.
+- `Rule(vjp(f1, ...), jvp_function)`: any other op, both directions written out.
 
 Values at kinks and ties are jax's: relu'(0) = 0, abs'(0) = 1, maximum/minimum split a tie
 evenly, a `max` reduction shares its gradient among tied maxima. Matmul of two matrices uses
@@ -23,21 +27,49 @@ from ...graph import GraphError
 from ...graph.ops_linalg import matmul_shape
 from ...graph.shapes import reduced_shape
 from ...graph.tensor import apply
-from .jacobian import elementwise_product, matmul_products
+from .jacobian import elementwise_product, elementwise_tangent, matmul_jacobian, matmul_products, product
 
 NO_GRADIENT = None  # the rule of an op through which no gradient flows
 
 
-def partials(*fs):
-    def rule(g, y, xs, wants, attrs, style):
+class Rule:
+    """Both derivatives of one op (see the module docstring for the two signatures)."""
+
+    __slots__ = ("vjp", "jvp")
+
+    def __init__(self, vjp, jvp):
+        self.vjp, self.jvp = vjp, jvp
+
+
+def partials(*fs) -> Rule:
+    def derivative(f, x, xs, y, attrs):
+        if isinstance(f, int):  # the partial is the constant 1 or -1
+            return f
+        d = f(*xs, y, **attrs)
+        _name_partial(d, y, x)
+        return d
+
+    def reverse(g, y, xs, wants, attrs, style):
         def contribution(f, x):
-            if isinstance(f, int):  # the partial is the constant 1 or -1
-                return g if f == 1 else -g
-            d = f(*xs, y, **attrs)
-            _name_partial(d, y, x)
+            d = derivative(f, x, xs, y, attrs)
+            if isinstance(d, int):
+                return g if d == 1 else -g
             return elementwise_product(y, g, d) if style == "jacobian" else g * d
         return tuple(contribution(f, x) if w else None for f, x, w in zip(fs, xs, wants))
-    return rule
+
+    def forward(ts, y, xs, attrs, style):
+        total = None
+        for f, x, t in zip(fs, xs, ts):
+            if t is None:
+                continue
+            d = derivative(f, x, xs, y, attrs)
+            if isinstance(d, int):
+                part = broadcast(t if d == 1 else -t, y.shape)
+            else:
+                part = elementwise_tangent(y, t, d) if style == "jacobian" else broadcast(d * t, y.shape)
+            total = part if total is None else total + part
+        return total
+    return Rule(reverse, forward)
 
 
 def _name_partial(d, y, x) -> None:
@@ -48,9 +80,20 @@ def _name_partial(d, y, x) -> None:
 
 
 def vjp(*fs):
-    def rule(g, y, xs, wants, attrs, style):
+    def reverse(g, y, xs, wants, attrs, style):
         return tuple(f(g, y, *xs, **attrs) if w and f is not None else None for f, w in zip(fs, wants))
-    return rule
+    return reverse
+
+
+def linear(*fs) -> Rule:
+    def forward(ts, y, xs, attrs, style):
+        filled = [t if t is not None else zeros(x) for x, t in zip(xs, ts)]
+        return apply(y.value.op, *filled, **attrs)
+    return Rule(vjp(*fs), forward)
+
+
+def zeros(x):
+    return broadcast(gg.constant(np.zeros((), x.dtype), graph=x.graph), x.shape)
 
 
 def reshape(t, shape):
@@ -77,7 +120,7 @@ def mT(t):
     return t.transpose(tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2))
 
 
-def _matmul(g, y, xs, wants, attrs, style):
+def _matmul_vjp(g, y, xs, wants, attrs, style):
     """Y = A @ B: dA = G Bᵀ, dB = Aᵀ G; 1-d operands promoted as np.matmul does, batch dims summed."""
     a, b = xs
     if style == "jacobian" and a.ndim == b.ndim == 2:
@@ -91,10 +134,24 @@ def _matmul(g, y, xs, wants, attrs, style):
             reshape(db, db.shape[:-1]) if db is not None and b.ndim == 1 else db)
 
 
-def _max(g, y, x, *, axis, keepdims):
-    """The gradient goes to the maxima, shared evenly among ties (as jax's reduce_max)."""
-    at_max = gg.equal(x, keep(y, x, axis)).astype(x.dtype)
-    return at_max * (keep(g, x, axis) / gg.sum(at_max, axis, keepdims=True))
+def _matmul_jvp(ts, y, xs, attrs, style):
+    """d(A @ B) = dA @ B + A @ dB (product rule); explicit J · vec(dA) for matrices."""
+    a, b = xs
+    parts = []
+    for i, t in enumerate(ts):
+        if t is None:
+            continue
+        if style == "jacobian" and a.ndim == b.ndim == 2:
+            parts.append(product(matmul_jacobian(y, a, b, i), t, y.shape))
+        else:
+            parts.append(broadcast(t @ b if i == 0 else a @ t, y.shape))
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+def _at_max(y, x, axis):
+    """1 where x holds its maximum along `axis`, shared evenly among ties (jax's reduce_max)."""
+    hit = gg.equal(x, keep(y, x, axis)).astype(x.dtype)
+    return hit / gg.sum(hit, axis, keepdims=True)
 
 
 def _concatenate(g, y, xs, wants, attrs, style):
@@ -108,7 +165,14 @@ def _concatenate(g, y, xs, wants, attrs, style):
     return tuple(parts)
 
 
-def _explicit_jacobian(g, y, xs, wants, attrs, style):
+def _where_jvp(ts, y, xs, attrs, style):
+    c, a, b = xs
+    return broadcast(gg.where(c, ts[1] if ts[1] is not None else 0, ts[2] if ts[2] is not None else 0),
+                     y.shape)
+
+
+def _explicit_jacobian(*args):
+    y = args[1]
     raise GraphError(f"cannot differentiate through {y.value.op} node {y.value.ref}: it is an "
                      "explicit Jacobian; rewrite it first with gg.optimize(g) or "
                      "gg.passes.rewrite_jacobians(g)")
@@ -136,27 +200,34 @@ RULES = {
     "divide": partials(lambda a, b, y: 1 / b, lambda a, b, y: -y / b),
     "maximum": partials(lambda a, b, y: 0.5 * (1 + gg.sign(a - b)), lambda a, b, y: 0.5 * (1 - gg.sign(a - b))),
     "minimum": partials(lambda a, b, y: 0.5 * (1 - gg.sign(a - b)), lambda a, b, y: 0.5 * (1 + gg.sign(a - b))),
-    "cast": vjp(lambda g, y, x, dtype: None if x.dtype == "bool" else g.astype(x.dtype)),
-    "where": vjp(None, lambda g, y, c, a, b: gg.where(c, g, 0), lambda g, y, c, a, b: gg.where(c, 0, g)),
-    # reductions: the cotangent broadcast back over the reduced axes
-    "sum": vjp(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis), x.shape)),
-    "mean": vjp(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis) / _mean_count(x, y), x.shape)),
-    "max": vjp(_max),
-    "sum_to": vjp(lambda g, y, x, shape: broadcast(g, x.shape)),
-    "softmax": vjp(lambda g, y, x, axis: y * (g - gg.sum(g * y, axis, keepdims=True))),
-    "log_softmax": vjp(lambda g, y, x, axis: g - gg.exp(y) * gg.sum(g, axis, keepdims=True)),
-    # linear algebra and shapes
-    "matmul": _matmul,
-    "reshape": vjp(lambda g, y, x, shape: reshape(g, x.shape)),
-    "transpose": vjp(lambda g, y, x, axes: g.transpose(tuple(int(i) for i in np.argsort(axes)))),
-    "broadcast_to": vjp(lambda g, y, x, shape: sum_to(g, x.shape)),
-    "concatenate": _concatenate,
-    "slice": vjp(lambda g, y, x, index: apply("unslice", g, index=index, shape=x.shape)),
-    "unslice": vjp(lambda g, y, x, index, shape: apply("slice", g, index=index)),
+    "where": Rule(vjp(None, lambda g, y, c, a, b: gg.where(c, g, 0), lambda g, y, c, a, b: gg.where(c, 0, g)),
+                  _where_jvp),
+    # linear ops: forward mode applies the op to the tangents; reverse mode is its transpose
+    "cast": linear(lambda g, y, x, dtype: None if x.dtype == "bool" else g.astype(x.dtype)),
+    "sum": linear(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis), x.shape)),
+    "mean": linear(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis) / _mean_count(x, y), x.shape)),
+    "sum_to": linear(lambda g, y, x, shape: broadcast(g, x.shape)),
+    "reshape": linear(lambda g, y, x, shape: reshape(g, x.shape)),
+    "transpose": linear(lambda g, y, x, axes: g.transpose(tuple(int(i) for i in np.argsort(axes)))),
+    "broadcast_to": linear(lambda g, y, x, shape: sum_to(g, x.shape)),
+    "concatenate": Rule(_concatenate, linear().jvp),
+    "slice": linear(lambda g, y, x, index: apply("unslice", g, index=index, shape=x.shape)),
+    "unslice": linear(lambda g, y, x, index, shape: apply("slice", g, index=index)),
+    # everything else, both directions written out
+    "max": Rule(vjp(lambda g, y, x, axis, keepdims: _at_max(y, x, axis) * keep(g, x, axis)),
+                lambda ts, y, xs, attrs, style: reshape(gg.sum(_at_max(y, xs[0], attrs["axis"]) * ts[0],
+                                                               attrs["axis"]), y.shape)),
+    "softmax": Rule(vjp(lambda g, y, x, axis: y * (g - gg.sum(g * y, axis, keepdims=True))),
+                    lambda ts, y, xs, attrs, style: y * (ts[0] - gg.sum(ts[0] * y, attrs["axis"], keepdims=True))),
+    "log_softmax": Rule(vjp(lambda g, y, x, axis: g - gg.exp(y) * gg.sum(g, axis, keepdims=True)),
+                        lambda ts, y, xs, attrs, style: ts[0] - gg.sum(gg.exp(y) * ts[0], attrs["axis"],
+                                                                        keepdims=True)),
+    "matmul": Rule(_matmul_vjp, _matmul_jvp),
     # nothing flows
     **dict.fromkeys(("constant", "eye", "sign", "less", "less_equal", "greater", "greater_equal",
                      "equal"), NO_GRADIENT),
-    "kron": _explicit_jacobian, "diag": _explicit_jacobian,
+    "kron": Rule(_explicit_jacobian, _explicit_jacobian),
+    "diag": Rule(_explicit_jacobian, _explicit_jacobian),
 }
 
 
