@@ -5,7 +5,7 @@ into compact algebra (`gg.optimize`), and emit plain numpy or jax.numpy source (
 `gg.export`); `gg.viz` draws every stage.
 """
 from .graph import (JACOBIAN_OPS, DTypeError, GradientCheckError, Graph, GraphError,
-                    MemoryBudgetError, ShapeError, Tensor, TensorSpec, evaluate, f32, f64, function,
+                    MemoryBudgetError, ShapeError, Tensor, TensorSpec, bool_, evaluate, f32, f64, function, i32, i64,
                     largest_intermediate)
 from .graph.functions import *  # noqa: F401,F403 - matmul, add, ..., softmax, constant
 from . import passes, codegen, viz  # noqa: E402,F401

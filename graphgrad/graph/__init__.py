@@ -7,7 +7,7 @@ from .functions import *  # noqa: F401,F403 - the numpy-like module functions
 from .functions import FUNCTIONS
 from .ir import ROLES, Graph, Input, Node
 from .optable import OPS, OpDef, lookup
-from .spec import FLOAT_DTYPES, TensorSpec, f32, f64
+from .spec import DTYPES, FLOAT_DTYPES, INT_DTYPES, TensorSpec, bool_, f32, f64, i32, i64
 from .tensor import Tensor, as_tensor, current_graph
 from .trace import function
 

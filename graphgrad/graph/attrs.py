@@ -187,7 +187,7 @@ class DType(AttrKind):
     name = "dtype"
 
     def check(self, value, what):
-        return check_dtype(value, allow_bool=True)
+        return check_dtype(value)
 
     def is_canonical(self, value):
         return type(value) is str and value in DTYPES

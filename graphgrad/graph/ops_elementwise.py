@@ -14,7 +14,7 @@ from . import kernels
 from .attrs import DTYPE, FLOAT
 from .errors import DTypeError, GraphError
 from .optable import OpDef, register
-from .shapes import broadcast_shapes, same_float_dtype
+from .shapes import broadcast_shapes, same_dtype, same_float_dtype
 from .spec import TensorSpec, check_dtype
 from .tensor import Tensor, apply, as_tensor, constant_array, lift
 
@@ -23,12 +23,20 @@ def _unary_infer(x: TensorSpec, **_) -> TensorSpec:
     return TensorSpec.trusted(x.shape, same_float_dtype([x]))
 
 
+def _numeric_unary_infer(x: TensorSpec) -> TensorSpec:
+    return TensorSpec.trusted(x.shape, same_dtype([x]))
+
+
 def _binary_infer(a: TensorSpec, b: TensorSpec) -> TensorSpec:
     return TensorSpec.trusted(broadcast_shapes(a.shape, b.shape), same_float_dtype([a, b]))
 
 
+def _numeric_binary_infer(a: TensorSpec, b: TensorSpec) -> TensorSpec:
+    return TensorSpec.trusted(broadcast_shapes(a.shape, b.shape), same_dtype([a, b]))
+
+
 def _compare_infer(a: TensorSpec, b: TensorSpec) -> TensorSpec:
-    same_float_dtype([a, b])
+    same_dtype([a, b])
     return TensorSpec.trusted(broadcast_shapes(a.shape, b.shape), "bool")
 
 
@@ -36,24 +44,32 @@ def _relu(x):
     return np.maximum(x, x.dtype.type(0))
 
 
-UNARY = {  # name: (numpy reference, what it computes)
-    "negative": (np.negative, "-x"),
+UNARY = {  # name: (numpy reference, what it computes); float operands only
     "exp": (np.exp, "e^x"),
     "log": (np.log, "natural logarithm"),
     "sqrt": (np.sqrt, "square root"),
-    "square": (np.square, "x*x"),
-    "abs": (np.abs, "absolute value"),
     "tanh": (np.tanh, "hyperbolic tangent"),
     "sigmoid": (kernels.sigmoid, "1 / (1 + e^-x), computed stably"),
+    "sin": (np.sin, "sine"),
+    "cos": (np.cos, "cosine"),
+    "log1p": (np.log1p, "log(1 + x), exact for small x"),
+    "expm1": (np.expm1, "e^x - 1, exact for small x"),
+}
+
+NUMERIC_UNARY = {  # integer operands too, as numpy allows on index tensors
+    "negative": (np.negative, "-x"),
+    "abs": (np.abs, "absolute value"),
+    "square": (np.square, "x*x"),
     "relu": (_relu, "max(x, 0)"),
     "sign": (np.sign, "-1, 0 or 1 (no gradient flows)"),
 }
 
-BINARY = {
+BINARY = {"divide": (np.divide, "a / b")}  # float operands only
+
+NUMERIC_BINARY = {
     "add": (np.add, "a + b"),
     "subtract": (np.subtract, "a - b"),
     "multiply": (np.multiply, "a * b"),
-    "divide": (np.divide, "a / b"),
     "maximum": (np.maximum, "elementwise max (a tie splits the gradient evenly)"),
     "minimum": (np.minimum, "elementwise min (a tie splits the gradient evenly)"),
 }
@@ -66,8 +82,12 @@ COMPARE = {
     "equal": (np.equal, "a == b"),
 }
 
+for _name, (_fn, _doc) in NUMERIC_UNARY.items():
+    register(OpDef(_name, 1, "unary", _numeric_unary_infer, _fn, doc=_doc))
 for _name, (_fn, _doc) in UNARY.items():
     register(OpDef(_name, 1, "unary", _unary_infer, _fn, doc=_doc))
+for _name, (_fn, _doc) in NUMERIC_BINARY.items():
+    register(OpDef(_name, 2, "binary", _numeric_binary_infer, _fn, doc=_doc))
 for _name, (_fn, _doc) in BINARY.items():
     register(OpDef(_name, 2, "binary", _binary_infer, _fn, doc=_doc))
 for _name, (_fn, _doc) in COMPARE.items():
@@ -97,7 +117,7 @@ register(OpDef("power", 1, "unary", _unary_infer,
 def astype(x, dtype):
     """Cast to float32, float64 (gradients flow) or bool."""
     x = as_tensor(x)
-    if check_dtype(dtype, allow_bool=True) == x.dtype:  # a no-op cast adds nothing
+    if check_dtype(dtype) == x.dtype:  # a no-op cast adds nothing
         return x
     return apply("cast", x, dtype=dtype)
 
@@ -122,7 +142,7 @@ def where(condition, x, y):
 def _where_infer(cond: TensorSpec, a: TensorSpec, b: TensorSpec) -> TensorSpec:
     if cond.dtype != "bool":
         raise DTypeError(f"the condition must be a bool tensor (from a comparison), got {cond.dtype}")
-    return TensorSpec.trusted(broadcast_shapes(cond.shape, a.shape, b.shape), same_float_dtype([a, b]))
+    return TensorSpec.trusted(broadcast_shapes(cond.shape, a.shape, b.shape), same_dtype([a, b]))
 
 
 register(OpDef("where", 3, "select", _where_infer, np.where,

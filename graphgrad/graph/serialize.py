@@ -28,7 +28,7 @@ from .errors import GraphError
 from .ir import ROLES, Graph
 from .jsondata import json_dtype, json_int, json_keys, json_list, json_shape, short
 from .optable import OPS
-from .spec import FLOAT_DTYPES
+from .spec import DTYPES
 
 FORMAT, VERSION = "graphgrad", 1
 
@@ -83,7 +83,7 @@ def _read_graph(doc) -> Graph:
         where = f"inputs[{i}]"
         json_keys(item, where, required=("name", "shape", "dtype"))
         graph.add_input(_string(item["name"], f"{where} name"), json_shape(item["shape"], f"{where} shape"),
-                        json_dtype(item["dtype"], f"{where} dtype", FLOAT_DTYPES))
+                        json_dtype(item["dtype"], f"{where} dtype", DTYPES))
     values = []
     for i, item in enumerate(json_list(doc["nodes"], "nodes")):
         values.append(_read_node(graph, values, item, f"nodes[{i}]"))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 
 from .errors import DTypeError, ShapeError
-from .spec import FLOAT_DTYPES
+from .spec import DTYPES, FLOAT_DTYPES, INT_DTYPES
+
+NUMERIC_DTYPES = FLOAT_DTYPES + INT_DTYPES
 
 
 def broadcast_shapes(*shapes: tuple) -> tuple:
@@ -71,23 +73,27 @@ def reduced_shape(shape, axis, keepdims):
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
-def same_float_dtype(specs) -> str:
-    """The common float dtype of the operands; DTypeError for bool or mixed float32/float64."""
-    if specs:  # one float dtype throughout, the common case
+def same_dtype(specs, allowed=NUMERIC_DTYPES, what="a number") -> str:
+    """The one dtype of the operands, which must be one of `allowed`; DTypeError otherwise
+    (graphgrad never promotes between tensors: cast one with .astype(...))."""
+    if specs:  # one allowed dtype throughout, the common case
         first = specs[0].dtype
         for s in specs:
             if s.dtype != first:
                 break
         else:
-            if first in FLOAT_DTYPES:
+            if first in allowed:
                 return first
     dtypes = [s.dtype for s in specs]
     for d in dtypes:
-        if d not in FLOAT_DTYPES:
-            raise DTypeError(f"operand of dtype {d!r} where a float is required")
-    if len(set(dtypes)) > 1:
-        raise DTypeError(f"mixed dtypes {', '.join(dtypes)}; cast one operand with .astype(...)")
-    return dtypes[0]
+        if d not in allowed:
+            raise DTypeError(f"operand of dtype {d!r} where {what} is required ({', '.join(allowed)})")
+    raise DTypeError(f"mixed dtypes {', '.join(dtypes)}; cast one operand with .astype(...)")
+
+
+def same_float_dtype(specs) -> str:
+    """The common float dtype of the operands; DTypeError for ints, bool or mixed dtypes."""
+    return same_dtype(specs, FLOAT_DTYPES, "a float")
 
 
 def shape_size(shape) -> int:

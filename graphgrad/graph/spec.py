@@ -1,5 +1,5 @@
 """Tensor types: `TensorSpec` (shape and dtype), the dtypes graphgrad supports, the one limit on a
-value's size, and the `f32`/`f64` annotation markers."""
+value's size, and the `f32`/`f64`/`i32`/`i64`/`bool_` annotation markers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,10 +8,12 @@ import operator
 
 from .errors import DTypeError, ShapeError
 
-FLOAT_DTYPES = ("float32", "float64")
-DTYPES = FLOAT_DTYPES + ("bool",)
+FLOAT_DTYPES = ("float32", "float64")  # the dtypes that carry gradients
+INT_DTYPES = ("int32", "int64")        # indices and labels
+DTYPES = FLOAT_DTYPES + INT_DTYPES + ("bool",)
 ARRAY_DTYPES = DTYPES  # what a constant may hold
-SHORT_DTYPE = {"float32": "f32", "float64": "f64", "bool": "bool"}
+SHORT_DTYPE = {"float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64", "bool": "bool"}
+MARKER_NAMES = {"bool": "bool_"}  # gg.bool_: a trailing underscore, as numpy spells it
 MAX_NDIM = 32            # numpy 1.x's limit on dimensions
 MAX_ELEMENTS = 2 ** 40   # the most elements one value may have (far above what one machine runs)
 _new, _set = object.__new__, object.__setattr__
@@ -19,19 +21,20 @@ _SHARED: dict = {}  # (shape, dtype) -> the TensorSpec that TensorSpec.trusted h
 _SHARED_MAX = 4096
 
 
-def check_dtype(dtype, *, allow_bool: bool = False) -> str:
-    """Normalise a dtype given as a string, numpy dtype or marker; raise DTypeError if unsupported."""
-    if type(dtype) is str and dtype in (DTYPES if allow_bool else FLOAT_DTYPES):
+def check_dtype(dtype, allowed: tuple = DTYPES) -> str:
+    """Normalise a dtype given as a string, numpy dtype or marker; raise DTypeError if it is not
+    one of `allowed`."""
+    if type(dtype) is str and dtype in allowed:
         return dtype  # the common case, without numpy's (slow) dtype parsing: passes add many nodes
     if isinstance(dtype, DTypeMarker):
-        return dtype.dtype
-    try:
-        import numpy as np
+        name = dtype.dtype
+    else:
+        try:
+            import numpy as np
 
-        name = np.dtype(dtype).name
-    except (TypeError, ValueError):  # not a dtype at all (numpy raises ValueError for some objects)
-        name = str(dtype)
-    allowed = DTYPES if allow_bool else FLOAT_DTYPES
+            name = np.dtype(dtype).name
+        except (TypeError, ValueError):  # not a dtype at all (numpy raises ValueError for some)
+            name = str(dtype)
     if name not in allowed:
         raise DTypeError(f"unsupported dtype {dtype!r}: graphgrad supports {', '.join(allowed)}")
     return name
@@ -84,7 +87,7 @@ class TensorSpec:
     def __init__(self, shape, dtype="float64"):
         """Validate and normalise (ShapeError/DTypeError); each field is set once (hot in passes)."""
         _set(self, "shape", check_shape(shape))
-        _set(self, "dtype", check_dtype(dtype, allow_bool=True))
+        _set(self, "dtype", check_dtype(dtype))
 
     @classmethod
     def trusted(cls, shape: tuple, dtype: str) -> "TensorSpec":
@@ -131,8 +134,8 @@ class DTypeMarker:
         return TensorSpec(shape, self.dtype)
 
     def __repr__(self) -> str:
-        return f"gg.{SHORT_DTYPE[self.dtype]}"
+        return f"gg.{MARKER_NAMES.get(self.dtype, SHORT_DTYPE[self.dtype])}"
 
 
-f32 = DTypeMarker("float32")
-f64 = DTypeMarker("float64")
+f32, f64 = DTypeMarker("float32"), DTypeMarker("float64")
+i32, i64, bool_ = DTypeMarker("int32"), DTypeMarker("int64"), DTypeMarker("bool")

@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import DTypeError, GraphError
 from .ir import Input, Node
-from .spec import ARRAY_DTYPES, TensorSpec, check_dtype
+from .spec import ARRAY_DTYPES, INT_DTYPES, TensorSpec, check_dtype
 
 _TRACING = contextvars.ContextVar("graphgrad_tracing", default=())
 
@@ -117,7 +117,7 @@ def constant_array(value, dtype=None) -> np.ndarray:
     if arr.dtype.kind not in "biuf":  # strings, objects, complex: never silently converted
         raise DTypeError(f"cannot use a {arr.dtype} array as a tensor (float or bool only)")
     if dtype is not None:
-        return arr.astype(check_dtype(dtype, allow_bool=True))
+        return arr.astype(check_dtype(dtype))
     if arr.dtype.name in ARRAY_DTYPES:
         return arr
     return arr.astype("float64")
@@ -134,9 +134,19 @@ def as_tensor(value, like: "Tensor | None" = None) -> Tensor:
         raise GraphError(f"cannot make a constant from {type(value).__name__} outside a graph; "
                          "use it inside @gg.function or `with graph:`")
     arr = constant_array(value)
-    if like is not None and like.dtype != "bool" and arr.dtype.kind in "iuf":
+    if like is not None and like.dtype != "bool" and arr.dtype.kind in "biuf":
+        if like.dtype in INT_DTYPES and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
+            raise DTypeError(f"cannot mix {_excerpt(value)} into a {like.dtype} tensor (numpy "
+                             f"would make it float); cast the tensor with .astype('float64') first")
+        if like.dtype in INT_DTYPES and arr.dtype.kind == "f" and np.ndim(value) > 0:
+            raise DTypeError(f"cannot mix a float array into a {like.dtype} tensor; cast one of them")
         arr = arr.astype(like.dtype)
     return Tensor(graph.add("constant", (), {"value": arr}), graph)
+
+
+def _excerpt(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def current_graph():

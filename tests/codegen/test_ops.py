@@ -12,7 +12,7 @@ from graphgrad.graph import OPS
 jax.config.update("jax_enable_x64", True)
 
 
-POSITIVE = {"log", "sqrt"}  # elementwise ops tested on positive inputs (every other one is derived)
+POSITIVE = {"log", "sqrt", "log1p"}  # elementwise ops tested on positive inputs (every other one is derived)
 
 
 def _unary(op, positive=False):

@@ -58,7 +58,7 @@ REFERENCES = {"sigmoid": _sigmoid, "relu": lambda x: np.maximum(x, 0)}
 OPERATORS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
              "divide": operator.truediv, "less": operator.lt, "less_equal": operator.le,
              "greater": operator.gt, "greater_equal": operator.ge}
-POSITIVE = {"log", "sqrt"}  # ops tested on positive inputs only
+POSITIVE = {"log", "sqrt", "log1p"}  # ops tested on positive inputs only
 
 
 def reference(op):

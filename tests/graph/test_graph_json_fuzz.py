@@ -66,7 +66,7 @@ TARGETED = [  # (id, corruption of small_doc(), words in the message)
     ("input_name", mutate(["inputs", 0, "name"], "x-1"), ["input name", "'x-1'"]),
     ("input_keyword", mutate(["inputs", 0, "name"], "import"), ["'import'", "identifier"]),
     ("duplicate_input", mutate(["inputs", 1, "name"], "x"), ["'x'", "already"]),
-    ("input_dtype", mutate(["inputs", 0, "dtype"], "int64"), ["inputs[0] dtype", "'int64'"]),
+    ("input_dtype", mutate(["inputs", 0, "dtype"], "int8"), ["inputs[0] dtype", "'int8'"]),
     ("input_dtype_alias", mutate(["inputs", 0, "dtype"], "f8"), ["inputs[0] dtype", "'f8'"]),
     ("input_shape_negative", mutate(["inputs", 0, "shape"], [2, -3]), ["inputs[0] shape", "-3"]),
     ("input_shape_float", mutate(["inputs", 0, "shape"], [2, 3.0]), ["inputs[0] shape", "3.0"]),

@@ -66,14 +66,14 @@ SOFTMAX = [(((5,),), dict(axis=-1)), (((3, 4),), dict(axis=0)), (((3, 4),), dict
 
 
 JAX_SPELLINGS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu}  # else jnp's function of that name
-DOMAINS = {"log": ("pos",), "sqrt": ("pos",), "divide": ("any", "nonzero")}
+DOMAINS = {"log": ("pos",), "sqrt": ("pos",), "log1p": ("pos",), "divide": ("any", "nonzero")}
 
 
 def _elementwise_cases():
     """A case for every differentiable elementwise op of the op table without attributes."""
     out = []
     for op, d in OPS.items():
-        if d.category in ("unary", "binary") and not d.attrs and RULES[op] is not NO_GRADIENT:
+        if d.category in ("unary", "binary") and not d.attrs and RULES.get(op) is not NO_GRADIENT:
             jfn = JAX_SPELLINGS.get(op) or getattr(jnp, op)
             out.append(Case(op, getattr(gg, op), jfn, UNARY if d.arity == 1 else BINARY,
                             DOMAINS.get(op, ("any",) * d.arity)))
