@@ -192,6 +192,15 @@ def index_text(index, shape) -> str:
     return ", ".join(parts) or "..."
 
 
+def _axis_kw(axis) -> str:
+    return "" if axis is None else f", axis={axis}"
+
+
+def _einsum(a, node, c, options):
+    args = ", ".join(x.arg for x in a)
+    return f"{c.mod}.einsum({node.attrs['subscripts']!r}, {args}{options})"
+
+
 def _reduce(fn):
     return lambda a, node, c: (f"{c.mod}.{fn}({a[0].arg}{axis_text(node.attrs['axis'])}"
                                f"{', keepdims=True' if node.attrs['keepdims'] else ''})")
@@ -250,6 +259,11 @@ SHARED = Backend("shared", "np", ("import numpy as np",), MappingProxyType({
     "reshape": _reshape, "transpose": _transpose, "concatenate": _concatenate,
     "broadcast_to": lambda a, node, c: f"{c.mod}.broadcast_to({a[0].arg}, {shape_text(node.shape)})",
     "slice": lambda a, node, c: f"{a[0].obj}[{index_text(node.attrs['index'], node.inputs[0].shape)}]",
+    # gathers
+    "take": lambda a, node, c: f"{c.mod}.take({a[0].arg}, {a[1].arg}{_axis_kw(node.attrs['axis'])})",
+    "take_along_axis": lambda a, node, c: f"{c.mod}.take_along_axis({a[0].arg}, {a[1].arg}, "
+                                         f"axis={node.attrs['axis']})",
+    "einsum": lambda a, node, c: _einsum(a, node, c, ""),
     # linear algebra and explicit Jacobians
     "matmul": "{0:op} @ {1:op}", "kron": "{np}.kron({0}, {1})", "diag": "{np}.diag({0})",
     "eye": lambda a, node, c: f"{c.mod}.eye({node.attrs['n']}, dtype={c.dtype()})",

@@ -237,6 +237,25 @@ class Index(AttrKind):
         return tuple(out)
 
 
+class Str(AttrKind):
+    """A short string (einsum's subscripts); the op's canon step says which ones are valid."""
+
+    name = "str"
+    LIMIT = 256
+
+    def check(self, value, what):
+        if not isinstance(value, str) or len(value) > self.LIMIT:
+            raise GraphError(f"{what} must be a string of at most {self.LIMIT} characters, "
+                             f"got {short(value)}")
+        return value
+
+    def is_canonical(self, value):
+        return type(value) is str and len(value) <= self.LIMIT
+
+    def decode(self, data, where):
+        return self.check(data, where)
+
+
 class Array(AttrKind):
     """A constant: a private, read-only numpy array of a supported dtype."""
 
@@ -321,10 +340,11 @@ def _base64_data(text, dtype, size, shape, where) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
 
 
-INT, INTS, AXES, BOOL, FLOAT, DTYPE, INDEX, ARRAY = (Int(), Ints(), Axes(), Bool(), Float(), DType(),
-                                                     Index(), Array())
-OPTIONAL_INTS = Optional(INTS)
-KINDS = {k.name: k for k in (INT, INTS, AXES, BOOL, FLOAT, DTYPE, INDEX, ARRAY, OPTIONAL_INTS)}
+INT, INTS, AXES, BOOL, FLOAT, DTYPE, INDEX, ARRAY, STR = (Int(), Ints(), Axes(), Bool(), Float(), DType(),
+                                                          Index(), Array(), Str())
+OPTIONAL_INTS, OPTIONAL_INT = Optional(INTS), Optional(INT)
+KINDS = {k.name: k for k in (INT, INTS, AXES, BOOL, FLOAT, DTYPE, INDEX, ARRAY, STR, OPTIONAL_INTS,
+                            OPTIONAL_INT)}
 
 
 def attrs_key(kinds: dict, attrs: dict) -> tuple:

@@ -1,10 +1,12 @@
 """The numpy-like module functions of the front end (`gg.add`, `gg.sum`, `gg.softmax`, ...),
 derived from the op table: unary, binary and compare ops get a generated function; every other
-op brings its own (`OpDef.api`, defined beside the op); `__all__` lists them in table order.
+op brings its own (`OpDef.api`, defined beside the op); then the compositions of ops
+(composites.py). `__all__` lists them in that order.
 """
 from __future__ import annotations
 
-from . import ops_elementwise, ops_linalg, ops_structural  # noqa: F401 - fill the op table
+from . import ops_contract, ops_elementwise, ops_index, ops_linalg, ops_structural  # noqa: F401
+from .composites import COMPOSITES
 from .optable import INTERNAL, OPS
 from .tensor import apply, as_tensor, lift
 
@@ -31,6 +33,8 @@ def _functions() -> dict:
         if opdef.api is INTERNAL:
             continue
         fn = _generated(opdef) if opdef.api is None else opdef.api
+        out[fn.__name__] = fn
+    for fn in COMPOSITES:
         out[fn.__name__] = fn
     return out
 

@@ -31,3 +31,32 @@ def unslice(g, shape, index):
     out = np.zeros(shape, dtype=g.dtype)
     out[index] = g
     return out
+
+
+def scatter_add(g, indices, axis, shape):
+    """Zeros of `shape` with `g` added at `indices` along `axis` (None: of the flattened array),
+    repeated indices summed: the transpose of np.take."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+    else:
+        np.add.at(out, (slice(None),) * axis + (indices,), g)
+    return out
+
+
+def scatter_along_axis(g, indices, axis, shape):
+    """Zeros of `shape` with `g` added along `axis` at `indices`, repeated indices summed: the
+    transpose of np.take_along_axis."""
+    out = np.zeros(shape, dtype=g.dtype)
+    index = list(np.ix_(*[np.arange(d) for d in g.shape]))
+    index[axis] = indices
+    np.add.at(out, tuple(index), g)
+    return out
+
+
+def logsumexp(x, axis, keepdims):
+    """log(sum(exp(x))) over `axis`, the max subtracted first (an all -inf slice gives -inf)."""
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)

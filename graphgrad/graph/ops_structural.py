@@ -13,6 +13,7 @@ import numpy as np
 from . import kernels
 from .attrs import ARRAY, AXES, BOOL, DTYPE, INDEX, INT, INTS, OPTIONAL_INTS
 from .errors import GraphError, ShapeError
+from .ops_index import index_array, take
 from .optable import INTERNAL, OpDef, register
 from .shapes import (broadcasts_to, normalize_axes, normalize_axis, reduced_shape, same_float_dtype,
                      shape_size, sum_to_axes)
@@ -213,7 +214,8 @@ register(OpDef("concatenate", None, "shape", _concatenate_infer,
 
 
 def getitem(x, key):
-    """Basic slicing: ints, slices (with steps and negative bounds) and one Ellipsis."""
+    """Indexing as numpy does it: ints, slices (with steps and negative bounds), one Ellipsis,
+    and at most one integer index array (a tensor or a numpy array: a gather, see `take`)."""
     x = as_tensor(x)
     key = key if isinstance(key, tuple) else (key,)
     ellipses = [i for i, k in enumerate(key) if k is Ellipsis]  # `in` would compare arrays with ==
@@ -222,15 +224,46 @@ def getitem(x, key):
     if ellipses:
         at = ellipses[0]
         key = key[:at] + (slice(None),) * (x.ndim - len(key) + 1) + key[at + 1:]
+    arrays = [i for i, k in enumerate(key) if _is_index_array(k)]
+    if len(arrays) > 1:
+        raise GraphError("graphgrad supports one integer index array per index (use take or "
+                         "take_along_axis for more)")
     entries = []
     for axis, k in enumerate(key):
-        if isinstance(k, slice):
-            entries.append(_slice_entry(k, x.shape[axis] if axis < x.ndim else None))
+        if isinstance(k, slice) or axis in arrays:
+            entries.append(_slice_entry(slice(None) if axis in arrays else k,
+                                        x.shape[axis] if axis < x.ndim else None))
         elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
             entries.append(int(k))
         else:
-            raise GraphError(f"unsupported index {k!r}: graphgrad supports ints, slices and ...")
-    return apply("slice", x, index=tuple(entries))
+            raise GraphError(f"unsupported index {k!r}: graphgrad supports ints, slices, ... and "
+                             "one integer index array")
+    if not arrays:
+        return apply("slice", x, index=tuple(entries))
+    rest = [k for i, k in enumerate(key) if i != arrays[0]]
+    basic = x if all(k == slice(None) for k in rest) else apply("slice", x, index=tuple(entries))
+    axis = sum(1 for k in key[:arrays[0]] if not isinstance(k, numbers.Integral))
+    out = take(basic, key[arrays[0]], axis=axis)
+    advanced = sorted([i for i, k in enumerate(key) if isinstance(k, numbers.Integral)] + arrays)
+    if axis and advanced != list(range(advanced[0], advanced[-1] + 1)):
+        # numpy: ints count as advanced indices beside an array; apart from it, their dims go first
+        n = out.ndim - basic.ndim + 1
+        order = tuple(range(axis, axis + n)) + tuple(i for i in range(out.ndim) if not axis <= i < axis + n)
+        out = transpose(out, order)
+    return out
+
+
+def _is_index_array(k) -> bool:
+    """A tensor, numpy array or list used as an index (not an int, slice or Ellipsis)."""
+    if isinstance(k, Tensor):
+        if k.dtype == "bool":
+            raise GraphError("boolean mask indexing gives a data-dependent shape; use gg.where")
+        return True
+    if isinstance(k, (list, np.ndarray)):
+        if index_array(k).dtype == bool:
+            raise GraphError("boolean mask indexing gives a data-dependent shape; use gg.where")
+        return True
+    return False
 
 
 def _slice_entry(k: slice, size):

@@ -65,6 +65,14 @@ def normalize_axes(axis, ndim: int):
     return norm
 
 
+def axes_argument(axis, ndim: int, what: str):
+    """A user's `axis` argument (None, an int or a sequence of ints) checked and normalised, for
+    front-end functions that take one without building an op with an axis attribute."""
+    from .attrs import AXES
+
+    return normalize_axes(AXES.check(axis, f"{what} axis"), ndim)
+
+
 def reduced_shape(shape, axis, keepdims):
     """The shape of a reduction of `shape` over normalised `axis` (None: every axis)."""
     axes = range(len(shape)) if axis is None else axis

@@ -27,6 +27,10 @@ def _reduce(op, axis, keepdims=False):
     return lambda g, a: [g.add(op, [a], {"axis": axis, "keepdims": keepdims})]
 
 
+def _ints(g, values):
+    return g.add("constant", [], {"value": np.asarray(values, dtype=np.int64)})
+
+
 def _where(g, a, b):
     cond = g.add("greater", [a, _const(g, 0.0, a.dtype)])
     return [g.add("where", [cond, a, b])]
@@ -98,6 +102,20 @@ CASES = [
     ("matmul:vec", [(4,), (4, 2)], lambda g, a, b: [g.add("matmul", [a, b])], False),
     ("matmul:dot", [(4,), (4,)], lambda g, a, b: [g.add("matmul", [a, b])], False),
     ("matmul:batched", [(2, 3, 4), (4, 5)], lambda g, a, b: [g.add("matmul", [a, b])], False),
+    ("take", [(3, 4)], lambda g, a: [g.add("take", [a, _ints(g, [[2, 0], [2, 2]])], {"axis": 0}),
+                                     g.add("take", [a, _ints(g, [5, -1])], {"axis": None})], False),
+    ("take_along_axis", [(3, 4)], lambda g, a: [g.add("take_along_axis", [a, _ints(g, [[1], [3], [0]])],
+                                                      {"axis": 1})], False),
+    ("scatter_add", [(2, 2, 4)], lambda g, a: [g.add("scatter_add", [a, _ints(g, [[2, 0], [2, 2]])],
+                                                     {"axis": 0, "shape": (3, 4)})], False),
+    ("scatter_add:flat", [(2,)], lambda g, a: [g.add("scatter_add", [a, _ints(g, [5, 5])],
+                                                     {"axis": None, "shape": (3, 4)})], False),
+    ("scatter_along_axis", [(3, 1)], lambda g, a: [g.add("scatter_along_axis", [a, _ints(g, [[1], [3], [1]])],
+                                                         {"axis": 1, "shape": (3, 4)})], False),
+    ("einsum", [(2, 3, 4), (2, 4, 5)], lambda g, a, b: [g.add("einsum", [a, b], {"subscripts": "bij,bjk->bik"}),
+                                                        g.add("einsum", [a], {"subscripts": "bij->j"})], False),
+    ("logsumexp", [(2, 3, 4)], _reduce("logsumexp", (1,), True), False),
+    ("logsumexp:all", [(2, 3, 4)], _reduce("logsumexp", None), False),
     ("kron", [(2, 3), (3, 2)], lambda g, a, b: [g.add("kron", [a, b])], False),
     ("diag", [(4,)], lambda g, a: [g.add("diag", [a])], False),
 ]

@@ -316,6 +316,99 @@ def diag_case(draw, dtype):
                 np.diag, seed=draw(seeds))
 
 
+@st.composite
+def _index_values(draw, size, shape):
+    """Integer indices in [-size, size) of `shape` (empty when size is 0)."""
+    if size == 0:
+        shape = tuple(0 if i == 0 else d for i, d in enumerate(shape)) or (0,)
+    count = int(np.prod(shape))
+    values = draw(st.lists(st.integers(-size, max(size - 1, -size)), min_size=count, max_size=count))
+    return np.array(values, dtype=np.int64).reshape(shape)
+
+
+@st.composite
+def take_case(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    size = int(np.prod(shape)) if axis is None else shape[axis]
+    idx = draw(_index_values(size, draw(shapes(max_dims=2))))
+    return Case([shape], lambda g, x: gg.take(x, idx, axis=axis), lambda a: np.take(a, idx, axis=axis),
+                seed=draw(seeds), note={"indices": idx, "axis": axis})
+
+
+@st.composite
+def take_along_axis_case(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    idx_shape = tuple(draw(st.integers(0, 3)) if i == axis % len(shape) else d if draw(st.booleans()) else 1
+                      for i, d in enumerate(shape))
+    idx = draw(_index_values(shape[axis], idx_shape))
+    if idx.shape != idx_shape:  # an empty axis leaves no index to draw: ask for none along it
+        idx = np.zeros(tuple(0 if i == axis % len(shape) else d for i, d in enumerate(idx_shape)), np.int64)
+    return Case([shape], lambda g, x: gg.take_along_axis(x, idx, axis),
+                lambda a: np.take_along_axis(a, idx, axis), seed=draw(seeds),
+                note={"indices": idx, "axis": axis})
+
+
+def _scatter_reference(idx, axis, shape, along):
+    def reference(grad):
+        out = np.zeros(shape, dtype=grad.dtype)
+        if along:
+            index = list(np.ix_(*[np.arange(d) for d in grad.shape]))
+            index[axis] = idx
+            np.add.at(out, tuple(index), grad)
+        elif axis is None:
+            np.add.at(out.reshape(-1), idx, grad)
+        else:
+            np.add.at(out, (slice(None),) * (axis % len(shape)) + (idx,), grad)
+        return out
+    return reference
+
+
+def scatter_case(along):
+    @st.composite
+    def strategy(draw, dtype):
+        inner = draw((take_along_axis_case if along else take_case)(dtype))
+        shape, idx = inner.shapes[0], inner.note["indices"]
+        axis = inner.note["axis"]
+        out_shape = np.take_along_axis(np.zeros(shape), idx, axis).shape if along else \
+            np.take(np.zeros(shape), idx, axis=axis).shape
+        op = "scatter_along_axis" if along else "scatter_add"
+        return Case([out_shape], lambda g, x: gg.Tensor(g.add(op, [x.value, gg.constant(idx, graph=g).value],
+                                                              {"axis": axis, "shape": shape})),
+                    _scatter_reference(idx, axis, shape, along), seed=draw(seeds), note={"indices": idx})
+    return strategy
+
+
+EINSUMS = ["ij,jk->ik", "ij->ji", "ii->i", "ij,ij->", "bij,bjk->bik", "i,j->ij", "ijk->", "ij,j", "ii"]
+
+
+@st.composite
+def einsum_case(draw, dtype):
+    subscripts = draw(st.sampled_from(EINSUMS))
+    sizes = {c: draw(st.integers(0, 3)) for c in "bijk"}
+    terms = subscripts.split("->")[0].split(",")
+    shapes_ = [tuple(sizes[c] for c in t) for t in terms]
+    return Case(shapes_, lambda g, *xs: gg.einsum(subscripts, *xs), lambda *a: np.einsum(subscripts, *a),
+                seed=draw(seeds), note={"subscripts": subscripts})
+
+
+def _logsumexp_reference(axis, keepdims):
+    def reference(a):
+        with np.errstate(divide="ignore"):
+            return np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))
+    return reference
+
+
+@st.composite
+def logsumexp_case(draw, dtype):
+    shape = draw(shapes())
+    axis, keepdims = draw(axis_args(len(shape)))
+    return Case([shape], lambda g, x: gg.logsumexp(x, axis=axis, keepdims=keepdims),
+                _logsumexp_reference(axis, keepdims), seed=draw(seeds),
+                note={"axis": axis, "keepdims": keepdims})
+
+
 CASES = {
     **{op: unary_case(op) for op in UNARY},
     **{op: binary_case(op) for op in BINARY},
@@ -325,5 +418,7 @@ CASES = {
     "eye": eye_case, "sum_to": sum_to_case, "broadcast_to": broadcast_to_case,
     "reshape": reshape_case, "transpose": transpose_case, "concatenate": concatenate_case,
     "slice": slice_case, "unslice": unslice_case, "matmul": matmul_case, "kron": kron_case,
-    "diag": diag_case,
+    "diag": diag_case, "take": take_case, "take_along_axis": take_along_axis_case,
+    "scatter_add": scatter_case(False), "scatter_along_axis": scatter_case(True),
+    "einsum": einsum_case, "logsumexp": logsumexp_case,
 }

@@ -71,7 +71,15 @@ def every_op_graph():
                 g.add("diag", [c.value], role="backward", name="not an identifier: fine for a hint"),
                 g.add("eye", [], {"n": 3, "dtype": "float32"}, role="backward", name="")]
         scalar = s * gg.sum(big32)
-    outs = [h, c, big, *unary, pos, *binary, *masks, sel, *red, *shp, *soft, *back, scalar]
+        labels = g.input("labels", (2,), "int64")
+        gathers = [gg.take(h, labels, axis=0), h[:, np.array([3, 0])],
+                   gg.take_along_axis(h, labels.reshape(2, 1), 1), gg.one_hot(labels, 4)]
+        scatters = [g.add("scatter_add", [gathers[0].value, labels.value], {"axis": 0, "shape": (2, 4)}),
+                    g.add("scatter_along_axis", [gathers[2].value, labels.reshape(2, 1).value],
+                          {"axis": 1, "shape": (2, 4)})]
+        contractions = [gg.einsum("ij,jk->ik", h, w.T), gg.logsumexp(h, axis=1, keepdims=True)]
+    outs = [h, c, big, *unary, pos, *binary, *masks, sel, *red, *shp, *soft, *back, scalar, *gathers,
+            *scatters, *contractions]
     for i, t in enumerate(outs):
         g.output(f"o{i}", t)
     g.output("x_again", x)
@@ -95,7 +103,8 @@ def examples():
 
 def random_inputs(g, seed=0):
     rng = np.random.default_rng(seed)
-    return {n: rng.standard_normal(s.shape).astype(s.dtype) for n, s in g.inputs.items()}
+    return {n: (rng.integers(0, 2, s.shape) if s.dtype.startswith("int") else rng.standard_normal(s.shape))
+            .astype(s.dtype) for n, s in g.inputs.items()}
 
 
 def test_every_op_graph_covers_the_op_table():

@@ -42,6 +42,16 @@ def raw(op, *xs, **attrs):
     return Tensor(xs[0].graph.add(op, tuple(x.value for x in xs), attrs))
 
 
+def _ints(like, values):
+    return gg.constant(np.asarray(values, np.int64), graph=like.graph)
+
+
+def _jax_scatter_along(g, indices, axis, shape):
+    index = list(np.ix_(*[np.arange(d) for d in g.shape]))
+    index[axis] = indices
+    return jnp.zeros(shape, g.dtype).at[tuple(index)].add(g)
+
+
 def jnp_sum_to(x, shape):
     lead, ones = sum_to_axes(x.shape, shape)
     return jnp.sum(x, axis=lead + ones, keepdims=True).reshape(shape)
@@ -129,6 +139,52 @@ CASES = [
           (((3, 2),), dict(index=(1, (0, 3, 1), (4, 0, -2)), shape=(2, 3, 5))),
           (((1,),), dict(index=((0, 1, 1),), shape=(1,))), (((5,),), dict(index=((4, -1, -1),), shape=(5,))),
           (((2, 4),), dict(index=((0, 2, 1), (0, 4, 1)), shape=(3, 4)))]),
+    Case("take", lambda x, indices, axis: gg.take(x, indices, axis), jnp.take,
+         [(((5,),), dict(indices=np.array([0, 4, 4, 2]), axis=None)),
+          (((3, 4),), dict(indices=np.array([[1, 1], [0, 3]]), axis=None)),
+          (((3, 4),), dict(indices=np.array([2, 0, 2]), axis=0)),
+          (((3, 4),), dict(indices=np.array([3, -1]), axis=1)),
+          (((2, 3, 4),), dict(indices=np.array([[0], [2]]), axis=1)),
+          (((5, 2),), dict(indices=np.array(3), axis=0)),
+          (((1, 1),), dict(indices=np.array([0, 0, 0]), axis=-1))]),
+    Case("take_along_axis", lambda x, indices, axis: gg.take_along_axis(x, indices, axis),
+         jnp.take_along_axis,
+         [(((3, 4),), dict(indices=np.array([[0], [3], [3]]), axis=1)),
+          (((3, 4),), dict(indices=np.array([[0, 0, 1, 2]]), axis=0)),
+          (((3, 4),), dict(indices=np.array([[1, 1], [2, 0], [3, 3]]), axis=-1)),
+          (((2, 3, 4),), dict(indices=np.zeros((2, 3, 1), np.int64), axis=2)),
+          (((2, 3, 4),), dict(indices=np.array([[[2, 2, 0, 1]]]), axis=1)),
+          (((5,),), dict(indices=np.array([4, 4, 0]), axis=0)),
+          (((1, 1),), dict(indices=np.array([[0, 0]]), axis=1))]),
+    Case("scatter_add", lambda g, indices, axis, shape: raw("scatter_add", g, _ints(g, indices), axis=axis,
+                                                           shape=shape),
+         lambda g, indices, axis, shape: jnp.zeros(shape).at[(slice(None),) * (axis % len(shape)) + (indices,)].add(g)
+         if axis is not None else jnp.zeros(int(np.prod(shape))).at[indices].add(g).reshape(shape),
+         [(((4,),), dict(indices=np.array([0, 4, 4, 2]), axis=None, shape=(5,))),
+          (((2, 2),), dict(indices=np.array([[1, 1], [0, 3]]), axis=None, shape=(3, 4))),
+          (((3, 4),), dict(indices=np.array([2, 0, 2]), axis=0, shape=(3, 4))),
+          (((3, 2),), dict(indices=np.array([3, 3]), axis=1, shape=(3, 4))),
+          (((2, 2, 1, 4),), dict(indices=np.array([[0], [2]]), axis=1, shape=(2, 3, 4))),
+          (((2,),), dict(indices=np.array(3), axis=0, shape=(5, 2))),
+          (((1, 3),), dict(indices=np.array([0, 0, 0]), axis=-1, shape=(1, 1)))]),
+    Case("scatter_along_axis", lambda g, indices, axis, shape: raw("scatter_along_axis", g, _ints(g, indices),
+                                                                  axis=axis, shape=shape),
+         lambda g, indices, axis, shape: _jax_scatter_along(g, indices, axis, shape),
+         [(((3, 1),), dict(indices=np.array([[0], [3], [3]]), axis=1, shape=(3, 4))),
+          (((1, 4),), dict(indices=np.array([[0, 0, 1, 2]]), axis=0, shape=(3, 4))),
+          (((3, 2),), dict(indices=np.array([[1, 1], [2, 0], [3, 3]]), axis=1, shape=(3, 4))),
+          (((2, 3, 1),), dict(indices=np.zeros((2, 3, 1), np.int64), axis=2, shape=(2, 3, 4))),
+          (((2, 1, 4),), dict(indices=np.array([[[2, 2, 0, 1]]]), axis=1, shape=(2, 3, 4))),
+          (((3,),), dict(indices=np.array([4, 4, 0]), axis=0, shape=(5,))),
+          (((1, 2),), dict(indices=np.array([[0, 0]]), axis=1, shape=(1, 1)))]),
+    Case("einsum", lambda *xs, subscripts: gg.einsum(subscripts, *xs),
+         lambda *xs, subscripts: jnp.einsum(subscripts, *xs),
+         [(((3, 4), (4, 2)), dict(subscripts="ij,jk->ik")), (((2, 3, 4), (2, 4, 5)), dict(subscripts="bij,bjk->bik")),
+          (((3, 3),), dict(subscripts="ii->i")), (((3, 3),), dict(subscripts="ii")),
+          (((3, 4), (3, 4)), dict(subscripts="ij,ij->")), (((3,), (4,)), dict(subscripts="i,j->ij")),
+          (((2, 3, 4),), dict(subscripts="ijk->ki")), (((2, 3), (3, 4), (4,)), dict(subscripts="ab,bc,c->a")),
+          (((3, 4),), dict(subscripts="ij->"))]),
+    Case("logsumexp", gg.logsumexp, jax.scipy.special.logsumexp, REDUCE),
     Case("matmul", gg.matmul, jnp.matmul,
          [(((3,), (3,)), {}), (((2, 3), (3,)), {}), (((3,), (3, 4)), {}), (((2, 3), (3, 4)), {}),
           (((1, 1), (1, 1)), {}), (((2, 2, 3), (3, 4)), {}), (((2, 3), (2, 3, 4)), {}),

@@ -24,6 +24,7 @@ import numpy as np
 
 from ... import graph as gg
 from ...graph import GraphError
+from ...graph.ops_contract import letter_sizes, parse_subscripts
 from ...graph.ops_linalg import matmul_shape
 from ...graph.shapes import reduced_shape
 from ...graph.tensor import apply
@@ -86,8 +87,11 @@ def vjp(*fs):
 
 
 def linear(*fs) -> Rule:
+    """An op linear in every operand whose f is given (an operand with f None — a condition, an
+    index array — is held fixed: forward mode passes it through as it is)."""
     def forward(ts, y, xs, attrs, style):
-        filled = [t if t is not None else zeros(x) for x, t in zip(xs, ts)]
+        filled = [x if fs and fs[i] is None else (t if t is not None else zeros(x))
+                  for i, (x, t) in enumerate(zip(xs, ts))]
         return apply(y.value.op, *filled, **attrs)
     return Rule(vjp(*fs), forward)
 
@@ -165,10 +169,42 @@ def _concatenate(g, y, xs, wants, attrs, style):
     return tuple(parts)
 
 
-def _where_jvp(ts, y, xs, attrs, style):
-    c, a, b = xs
-    return broadcast(gg.where(c, ts[1] if ts[1] is not None else 0, ts[2] if ts[2] is not None else 0),
-                     y.shape)
+def _einsum_vjp(g, y, xs, wants, attrs, style):
+    """The gradient of an operand is an einsum of the cotangent with the other operands, onto
+    the operand's letters (a repeated letter through an identity, a summed-only one through ones)."""
+    terms, out = parse_subscripts(attrs["subscripts"], len(xs))
+    sizes = letter_sizes(terms, [x.spec for x in xs])
+    fresh = iter(sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") - set("".join(terms))))
+    results = []
+    for i, (term, x, wanted) in enumerate(zip(terms, xs, wants)):
+        if not wanted:
+            results.append(None)
+            continue
+        others = [(t, v) for j, (t, v) in enumerate(zip(terms, xs)) if j != i]
+        available = set(out).union(*(set(t) for t, _ in others))
+        target, subs, operands = [], [out] + [t for t, _ in others], [g] + [v for _, v in others]
+        for c in term:
+            if c in target:  # the diagonal of a repeated letter: I[c, d] onto a fresh letter d
+                d = next(fresh)
+                target.append(d)
+                subs.append(c + d)
+                operands.append(gg.constant(np.eye(sizes[c], dtype=x.dtype), graph=x.graph))
+            else:
+                target.append(c)
+                if c not in available:  # summed only here: broadcast by ones
+                    subs.append(c)
+                    operands.append(gg.constant(np.ones(sizes[c], dtype=x.dtype), graph=x.graph))
+        results.append(gg.einsum(",".join(subs) + "->" + "".join(target), *operands))
+    return tuple(results)
+
+
+def _einsum_jvp(ts, y, xs, attrs, style):
+    """einsum is multilinear: the sum over operands of the einsum with that operand's tangent."""
+    parts = [apply("einsum", *xs[:i], t, *xs[i + 1:], **attrs) for i, t in enumerate(ts) if t is not None]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 def _explicit_jacobian(*args):
@@ -204,8 +240,7 @@ RULES = {
     "divide": partials(lambda a, b, y: 1 / b, lambda a, b, y: -y / b),
     "maximum": partials(lambda a, b, y: 0.5 * (1 + gg.sign(a - b)), lambda a, b, y: 0.5 * (1 - gg.sign(a - b))),
     "minimum": partials(lambda a, b, y: 0.5 * (1 - gg.sign(a - b)), lambda a, b, y: 0.5 * (1 + gg.sign(a - b))),
-    "where": Rule(vjp(None, lambda g, y, c, a, b: gg.where(c, g, 0), lambda g, y, c, a, b: gg.where(c, 0, g)),
-                  _where_jvp),
+    "where": linear(None, lambda g, y, c, a, b: gg.where(c, g, 0), lambda g, y, c, a, b: gg.where(c, 0, g)),
     # linear ops: forward mode applies the op to the tangents; reverse mode is its transpose
     "cast": linear(lambda g, y, x, dtype: None if x.dtype == "bool" else g.astype(x.dtype)),
     "sum": linear(lambda g, y, x, axis, keepdims: broadcast(keep(g, x, axis), x.shape)),
@@ -217,6 +252,13 @@ RULES = {
     "concatenate": Rule(_concatenate, linear().jvp),
     "slice": linear(lambda g, y, x, index: apply("unslice", g, index=index, shape=x.shape)),
     "unslice": linear(lambda g, y, x, index, shape: apply("slice", g, index=index)),
+    # gathers and scatter-adds: linear in the values, the indices held fixed
+    "take": linear(lambda g, y, a, i, axis: apply("scatter_add", g, i, axis=axis, shape=a.shape), None),
+    "scatter_add": linear(lambda g, y, x, i, axis, shape: apply("take", g, i, axis=axis), None),
+    "take_along_axis": linear(lambda g, y, a, i, axis: apply("scatter_along_axis", g, i, axis=axis,
+                                                             shape=a.shape), None),
+    "scatter_along_axis": linear(lambda g, y, x, i, axis, shape: apply("take_along_axis", g, i, axis=axis),
+                                 None),
     # everything else, both directions written out
     "max": Rule(vjp(lambda g, y, x, axis, keepdims: _at_max(y, x, axis) * keep(g, x, axis)),
                 lambda ts, y, xs, attrs, style: reshape(gg.sum(_at_max(y, xs[0], attrs["axis"]) * ts[0],
@@ -227,6 +269,10 @@ RULES = {
                         lambda ts, y, xs, attrs, style: ts[0] - gg.sum(gg.exp(y) * ts[0], attrs["axis"],
                                                                         keepdims=True)),
     "matmul": Rule(_matmul_vjp, _matmul_jvp),
+    "einsum": Rule(_einsum_vjp, _einsum_jvp),
+    "logsumexp": Rule(vjp(lambda g, y, x, axis, keepdims: keep(g, x, axis) * gg.exp(x - keep(y, x, axis))),
+                      lambda ts, y, xs, attrs, style: gg.sum(ts[0] * gg.exp(xs[0] - keep(y, xs[0], attrs["axis"])),
+                                                             attrs["axis"], keepdims=attrs["keepdims"])),
     # nothing flows
     **dict.fromkeys(("constant", "eye", "sign", "less", "less_equal", "greater", "greater_equal",
                      "equal"), NO_GRADIENT),
