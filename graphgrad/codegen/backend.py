@@ -161,9 +161,13 @@ def render(template, operands, node, backend: Backend) -> Expr:
 
 def kernel(fn) -> tuple:
     """A graph/kernels.py function as a helper of generated numpy code: (source, imports), the
-    function renamed with a leading underscore so it cannot clash with the user's names."""
+    function and the kernels it calls renamed with a leading underscore, so that they cannot
+    clash with the user's names (the emitter adds the helpers a helper calls)."""
+    from ..graph import kernels
+
     source = inspect.getsource(fn)
-    return source.replace(f"def {fn.__name__}(", f"def _{fn.__name__}(", 1), ()
+    names = [n for n, f in vars(kernels).items() if inspect.isfunction(f) and f.__module__ == kernels.__name__]
+    return re.sub(rf"(?<![\w.])({'|'.join(names)})\(", r"_\1(", source), ()
 
 
 # --- attribute spellings ----------------------------------------------------------------------
@@ -194,6 +198,35 @@ def index_text(index, shape) -> str:
 
 def _axis_kw(axis) -> str:
     return "" if axis is None else f", axis={axis}"
+
+
+def _pairs(flat) -> str:
+    """(lo, hi, lo, hi) as ((lo, hi), (lo, hi))."""
+    pairs = [f"({flat[i]}, {flat[i + 1]})" for i in range(0, len(flat), 2)]
+    return f"({pairs[0]},)" if len(pairs) == 1 else f"({', '.join(pairs)})"
+
+
+def window_args(node, *names) -> str:
+    """`stride=(2, 2), padding=(1, 1, 1, 1), ...`: the named attributes as keyword arguments."""
+    return ", ".join(f"{n}={shape_text(node.attrs[n]) if n != 'groups' else node.attrs[n]}" for n in names)
+
+
+def _helper_call(name, *names, shape=False):
+    """A template calling helper `name` on the operands and the node's window attributes."""
+    def template(a, node, c):
+        args = [x.arg for x in a] + ([f"shape={shape_text(node.shape)}"] if shape else [])
+        return f"{name}({', '.join(args + [window_args(node, *names)])})"
+    return template
+
+
+CONV = ("stride", "padding", "dilation", "groups")
+WINDOW = ("kernel", "stride", "padding", "dilation")
+POOL = ("kernel", "stride", "padding")
+
+
+def _pad(a, node, c):
+    pw, value = node.attrs["pad_width"], node.attrs["value"]
+    return (f"{c.mod}.pad({a[0].arg}, {_pairs(pw)}, constant_values={c.lit(value).arg})")
 
 
 def _einsum(a, node, c, options):
@@ -264,6 +297,15 @@ SHARED = Backend("shared", "np", ("import numpy as np",), MappingProxyType({
     "take_along_axis": lambda a, node, c: f"{c.mod}.take_along_axis({a[0].arg}, {a[1].arg}, "
                                          f"axis={node.attrs['axis']})",
     "einsum": lambda a, node, c: _einsum(a, node, c, ""),
+    # convolution, patches, pooling: helpers of each backend, called with the window attributes
+    "conv": _helper_call("_conv", *CONV),
+    "conv_input_grad": _helper_call("_conv_input_grad", *CONV, shape=True),
+    "conv_filter_grad": _helper_call("_conv_filter_grad", *CONV, shape=True),
+    "im2col": _helper_call("_windows", *WINDOW),
+    "col2im": _helper_call("_unwindows", "stride", "padding", "dilation", shape=True),
+    "max_pool": _helper_call("_max_pool", *POOL),
+    "avg_pool": _helper_call("_avg_pool", *POOL),
+    "pad": _pad,
     # linear algebra and explicit Jacobians
     "matmul": "{0:op} @ {1:op}", "kron": "{np}.kron({0}, {1})", "diag": "{np}.diag({0})",
     "eye": lambda a, node, c: f"{c.mod}.eye({node.attrs['n']}, dtype={c.dtype()})",

@@ -5,6 +5,59 @@ from __future__ import annotations
 from .backend import SHARED, axis_text, index_text, shape_text
 
 _HELPERS = {
+    "_conv": ('''\
+def _conv(x, w, stride, padding, dilation, groups):
+    """Convolution (cross-correlation) of x (N, C, *spatial) with w (O, C // groups, *kernel)."""
+    pairs = [(padding[i], padding[i + 1]) for i in range(0, len(padding), 2)]
+    return jax.lax.conv_general_dilated(x, w, stride, pairs, rhs_dilation=dilation,
+                                        feature_group_count=groups)
+''', ()),
+    "_conv_input_grad": ('''\
+def _conv_input_grad(g, w, shape, stride, padding, dilation, groups):
+    """The transpose of _conv in its input (the transposed convolution of g with w)."""
+    def conv(x):
+        return _conv(x, w, stride, padding, dilation, groups)
+    return jax.linear_transpose(conv, jax.ShapeDtypeStruct(shape, g.dtype))(g)[0]
+''', ()),
+    "_conv_filter_grad": ('''\
+def _conv_filter_grad(x, g, shape, stride, padding, dilation, groups):
+    """The transpose of _conv in its weight (the correlation of x with g)."""
+    def conv(w):
+        return _conv(x, w, stride, padding, dilation, groups)
+    return jax.linear_transpose(conv, jax.ShapeDtypeStruct(shape, g.dtype))(g)[0]
+''', ()),
+    "_windows": ('''\
+def _windows(x, kernel, stride, padding, dilation):
+    """The sliding windows of x (N, C, *spatial) as (N, C, *out, *kernel): one strided slice per
+    kernel tap (a gather, so that -inf padding stays -inf)."""
+    pairs = ((0, 0), (0, 0)) + tuple((padding[i], padding[i + 1]) for i in range(0, len(padding), 2))
+    xp = jnp.pad(x, pairs)
+    out = [(n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)]
+    taps = [xp[(slice(None),) * 2 + tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                                          for t, d, s, o in zip(tap, dilation, stride, out))]
+            for tap in itertools.product(*map(range, kernel))]
+    return jnp.stack(taps, axis=-1).reshape(x.shape[:2] + tuple(out) + tuple(kernel))
+''', ("import itertools",)),
+    "_unwindows": ('''\
+def _unwindows(p, shape, stride, padding, dilation):
+    """The transpose of _windows: each window added back into zeros of `shape`."""
+    def windows(x):
+        return _windows(x, p.shape[len(shape):], stride, padding, dilation)
+    return jax.linear_transpose(windows, jax.ShapeDtypeStruct(shape, p.dtype))(p)[0]
+''', ()),
+    "_max_pool": ('''\
+def _max_pool(x, kernel, stride, padding):
+    """The maximum over each window of x (N, C, *spatial), padding as -inf."""
+    pairs = ((0, 0), (0, 0)) + tuple((padding[i], padding[i + 1]) for i in range(0, len(padding), 2))
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1) + kernel, (1, 1) + stride, pairs)
+''', ()),
+    "_avg_pool": ('''\
+def _avg_pool(x, kernel, stride, padding):
+    """The mean over each window of x (N, C, *spatial), padding counted as zeros."""
+    pairs = ((0, 0), (0, 0)) + tuple((padding[i], padding[i + 1]) for i in range(0, len(padding), 2))
+    total = jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 1) + kernel, (1, 1) + stride, pairs)
+    return total / math.prod(kernel)
+''', ("import math",)),
     "_scatter_along_axis": ('''\
 def _scatter_along_axis(g, indices, axis, shape):
     """Zeros of `shape` with `g` added along `axis` at `indices` (the transpose of take_along_axis)."""

@@ -11,6 +11,9 @@ _HELPERS = {
     "_log_softmax": kernel(kernels.log_softmax),
     "_unslice": kernel(kernels.unslice),
     "_logsumexp": kernel(kernels.logsumexp),
+    **{f"_{fn.__name__}": kernel(fn) for fn in (kernels.windows, kernels.unwindows, kernels.conv,
+                                                 kernels.conv_input_grad, kernels.conv_filter_grad,
+                                                 kernels.max_pool, kernels.avg_pool)},
     "_scatter_add": kernel(kernels.scatter_add),
     "_scatter_along_axis": kernel(kernels.scatter_along_axis),
     "_constant": ('''\

@@ -154,6 +154,12 @@ class _Module:
         statements = self._statements()
         body = self._body(statements)
         called = set(_HELPER_CALL.findall("\n".join([*body, *(src for _, src in self.constants)])))
+        while True:  # and the helpers those helpers call
+            more = {c for h in called if h in self.backend.helpers
+                    for c in _HELPER_CALL.findall(self.backend.helpers[h][0])} - called
+            if not more:
+                break
+            called |= more
         helpers = [h for h in self.backend.helpers if h in called]
         imports = list(self.backend.imports)
         for h in helpers:

@@ -161,20 +161,25 @@ class Bool(AttrKind):
 
 
 class Float(AttrKind):
-    """A finite Python float (power's exponent)."""
+    """A finite Python float (power's exponent), or with `infinite` also ±inf (a pad value)."""
 
-    name = "float"
+    def __init__(self, infinite=False):
+        self.infinite, self.name = infinite, "number" if infinite else "float"
+
+    def _ok(self, value: float) -> bool:
+        return math.isfinite(value) or (self.infinite and not math.isnan(value))
 
     def check(self, value, what):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
             raise GraphError(f"{what} must be a number, got {short(value)}")
         value = float(value)
-        if not math.isfinite(value):
-            raise GraphError(f"{what} must be finite, got {value!r}")
+        if not self._ok(value):
+            raise GraphError(f"{what} must be {'a number, not NaN' if self.infinite else 'finite'}, "
+                             f"got {value!r}")
         return value
 
     def is_canonical(self, value):
-        return type(value) is float and math.isfinite(value)
+        return type(value) is float and self._ok(value)
 
     def encode(self, value):
         return float_out(value)
@@ -342,9 +347,10 @@ def _base64_data(text, dtype, size, shape, where) -> np.ndarray:
 
 INT, INTS, AXES, BOOL, FLOAT, DTYPE, INDEX, ARRAY, STR = (Int(), Ints(), Axes(), Bool(), Float(), DType(),
                                                           Index(), Array(), Str())
+NUMBER = Float(infinite=True)
 OPTIONAL_INTS, OPTIONAL_INT = Optional(INTS), Optional(INT)
-KINDS = {k.name: k for k in (INT, INTS, AXES, BOOL, FLOAT, DTYPE, INDEX, ARRAY, STR, OPTIONAL_INTS,
-                            OPTIONAL_INT)}
+KINDS = {k.name: k for k in (INT, INTS, AXES, BOOL, FLOAT, NUMBER, DTYPE, INDEX, ARRAY, STR,
+                            OPTIONAL_INTS, OPTIONAL_INT)}
 
 
 def attrs_key(kinds: dict, attrs: dict) -> tuple:

@@ -5,7 +5,7 @@ op brings its own (`OpDef.api`, defined beside the op); then the compositions of
 """
 from __future__ import annotations
 
-from . import ops_contract, ops_elementwise, ops_index, ops_linalg, ops_structural  # noqa: F401
+from . import ops_contract, ops_conv, ops_elementwise, ops_index, ops_linalg, ops_structural  # noqa: F401
 from .composites import COMPOSITES
 from .optable import INTERNAL, OPS
 from .tensor import apply, as_tensor, lift
@@ -34,7 +34,7 @@ def _functions() -> dict:
             continue
         fn = _generated(opdef) if opdef.api is None else opdef.api
         out[fn.__name__] = fn
-    for fn in COMPOSITES:
+    for fn in (ops_conv.conv1d, *COMPOSITES):  # front ends beyond one per op
         out[fn.__name__] = fn
     return out
 

@@ -60,3 +60,78 @@ def logsumexp(x, axis, keepdims):
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def windows(x, kernel, stride, padding, dilation, value=0.0):
+    """The sliding windows of x (N, C, *spatial) as a strided view (N, C, *out, *kernel): padded
+    with `value`, windows `stride` apart, kernel taps `dilation` apart. No copy is made."""
+    nd = len(kernel)
+    pads = [(0, 0), (0, 0)] + [(padding[2 * i], padding[2 * i + 1]) for i in range(nd)]
+    xp = np.pad(x, pads, constant_values=value) if any(padding) else x
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = np.lib.stride_tricks.sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
+    picks = (slice(None),) * 2 + tuple(slice(None, None, s) for s in stride) + \
+        tuple(slice(None, None, d) for d in dilation)
+    return view[picks]
+
+
+def unwindows(p, shape, stride, padding, dilation):
+    """The transpose of `windows`: each window of p (N, C, *out, *kernel) added back into zeros of
+    `shape` (N, C, *spatial); one strided add per kernel tap, never a loop over pixels."""
+    nd = len(shape) - 2
+    kernel, out = p.shape[2 + nd:], p.shape[2:2 + nd]
+    padded = tuple(shape[2 + i] + padding[2 * i] + padding[2 * i + 1] for i in range(nd))
+    acc = np.zeros(tuple(shape[:2]) + padded, dtype=p.dtype)
+    for tap in np.ndindex(*kernel):
+        where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                      for t, d, s, o in zip(tap, dilation, stride, out))
+        acc[(slice(None),) * 2 + where] += p[(Ellipsis,) + tap]
+    crop = tuple(slice(padding[2 * i], padding[2 * i] + shape[2 + i]) for i in range(nd))
+    return acc[(slice(None),) * 2 + crop]
+
+
+def conv(x, w, stride, padding, dilation, groups):
+    """Cross-correlation of x (N, C, *spatial) with w (O, C // groups, *kernel), as deep-learning
+    libraries define convolution: windows of x contracted with w in one BLAS call per group."""
+    nd = w.ndim - 2
+    cols = windows(x, w.shape[2:], stride, padding, dilation)  # (N, C, *out, *kernel)
+    c, o = w.shape[1], w.shape[0] // groups
+    taps = [1] + list(range(2 + nd, 2 + 2 * nd))
+    parts = [np.tensordot(cols[:, k * c:(k + 1) * c], w[k * o:(k + 1) * o],
+                          axes=(taps, list(range(1, 2 + nd)))) for k in range(groups)]  # (N, *out, O / G)
+    out = parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
+    return np.moveaxis(out, -1, 1)
+
+
+def conv_input_grad(g, w, shape, stride, padding, dilation, groups):
+    """The transpose of `conv` in x: g (N, O, *out) spread back through w onto x's `shape`."""
+    nd = w.ndim - 2
+    c, o = w.shape[1], w.shape[0] // groups
+    parts = [np.tensordot(g[:, k * o:(k + 1) * o], w[k * o:(k + 1) * o], axes=([1], [0]))
+             for k in range(groups)]  # each (N, *out, C // groups, *kernel)
+    cols = parts[0] if groups == 1 else np.concatenate(parts, axis=1 + nd)
+    return unwindows(np.moveaxis(cols, 1 + nd, 1), shape, stride, padding, dilation)
+
+
+def conv_filter_grad(x, g, shape, stride, padding, dilation, groups):
+    """The transpose of `conv` in w: windows of x correlated with g, onto w's `shape`."""
+    nd = len(shape) - 2
+    cols = windows(x, shape[2:], stride, padding, dilation)
+    c, o = shape[1], shape[0] // groups
+    spatial = list(range(2, 2 + nd))
+    parts = [np.tensordot(g[:, k * o:(k + 1) * o], cols[:, k * c:(k + 1) * c],
+                          axes=([0] + spatial, [0] + spatial)) for k in range(groups)]
+    return parts[0] if groups == 1 else np.concatenate(parts, axis=0)
+
+
+def max_pool(x, kernel, stride, padding):
+    """The maximum over each window of x (N, C, *spatial), padding as -inf."""
+    nd = len(kernel)
+    view = windows(x, kernel, stride, padding, (1,) * nd, value=-np.inf)
+    return view.max(axis=tuple(range(-nd, 0)))
+
+
+def avg_pool(x, kernel, stride, padding):
+    """The mean over each window of x (N, C, *spatial), padding counted as zeros."""
+    nd = len(kernel)
+    return windows(x, kernel, stride, padding, (1,) * nd).mean(axis=tuple(range(-nd, 0)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..graph import JACOBIAN_OPS, Graph, GraphError
 from .patterns import Rule, RuleTable, keeps
 from .rebuild import rebuild, rewrite
+from .conv_identities import CONV
 from .simplify_rules import STRUCTURAL
 
 NAME = "rewrite-jacobians"
@@ -81,8 +82,8 @@ JACOBIAN = (
          lambda m: m.make("multiply", m.u, m.v), _ndim("u", 1, 2)),
 )
 
-RULES = RuleTable(JACOBIAN, STRUCTURAL)
-JACOBIAN_RULES = RuleTable(JACOBIAN)  # what must not fire again on the result, rewritten or copied
+RULES = RuleTable(JACOBIAN, CONV, STRUCTURAL)
+JACOBIAN_RULES = RuleTable(JACOBIAN, CONV)  # what must not fire again on the result, rewritten or copied
 
 
 def rewrite_jacobians(graph: Graph) -> Graph:

@@ -27,6 +27,11 @@ def _reduce(op, axis, keepdims=False):
     return lambda g, a: [g.add(op, [a], {"axis": axis, "keepdims": keepdims})]
 
 
+_CONV = {"stride": (2, 2), "padding": (1, 1, 0, 1), "dilation": (1, 2), "groups": 1}
+_WINDOW = {"kernel": (3, 3), "stride": (2, 2), "padding": (1, 1, 0, 1), "dilation": (1, 2)}
+_POOL = {"kernel": (2, 3), "stride": (2, 1), "padding": (1, 1, 0, 1)}
+
+
 def _ints(g, values):
     return g.add("constant", [], {"value": np.asarray(values, dtype=np.int64)})
 
@@ -116,6 +121,22 @@ CASES = [
                                                         g.add("einsum", [a], {"subscripts": "bij->j"})], False),
     ("logsumexp", [(2, 3, 4)], _reduce("logsumexp", (1,), True), False),
     ("logsumexp:all", [(2, 3, 4)], _reduce("logsumexp", None), False),
+    ("conv", [(2, 3, 7, 6), (4, 3, 3, 3)], lambda g, x, w: [g.add("conv", [x, w], _CONV)], False),
+    ("conv:groups", [(1, 4, 5, 5), (6, 2, 2, 3)], lambda g, x, w: [g.add("conv", [x, w], {
+        **_CONV, "groups": 2, "padding": (0, 1, 1, 0), "stride": (1, 1)})], False),
+    ("conv:1d", [(2, 3, 8), (4, 3, 3)], lambda g, x, w: [g.add("conv", [x, w], {
+        "stride": (2,), "padding": (1, 1), "dilation": (1,), "groups": 1})], False),
+    ("conv_input_grad", [(2, 4, 4, 2), (4, 3, 3, 3)], lambda g, gy, w: [
+        g.add("conv_input_grad", [gy, w], {**_CONV, "shape": (2, 3, 7, 6)})], False),
+    ("conv_filter_grad", [(2, 3, 7, 6), (2, 4, 4, 2)], lambda g, x, gy: [
+        g.add("conv_filter_grad", [x, gy], {**_CONV, "shape": (4, 3, 3, 3)})], False),
+    ("im2col", [(2, 3, 7, 6)], lambda g, x: [g.add("im2col", [x], _WINDOW)], False),
+    ("col2im", [(2, 3, 4, 2, 3, 3)], lambda g, p: [g.add("col2im", [p], {**_WINDOW, "shape": (2, 3, 7, 6)})],
+     False),
+    ("max_pool", [(2, 3, 5, 6)], lambda g, x: [g.add("max_pool", [x], _POOL)], False),
+    ("avg_pool", [(2, 3, 5, 6)], lambda g, x: [g.add("avg_pool", [x], _POOL)], False),
+    ("pad", [(2, 3)], lambda g, x: [g.add("pad", [x], {"pad_width": (1, 0, 2, 3), "value": -np.inf}),
+                                    g.add("pad", [x], {"pad_width": (0, 0, 1, 1), "value": 0.5})], False),
     ("kron", [(2, 3), (3, 2)], lambda g, a, b: [g.add("kron", [a, b])], False),
     ("diag", [(4,)], lambda g, a: [g.add("diag", [a])], False),
 ]
@@ -144,8 +165,9 @@ def check_close(got, want, rtol):
         assert gv.shape == wv.shape
         if wv.dtype == bool:
             np.testing.assert_array_equal(gv, wv)
-        else:
-            np.testing.assert_allclose(gv, wv, rtol=rtol, atol=rtol * 1e-3)
+        else:  # absolute error relative to the values' scale: sums of products cancel
+            scale = float(np.max(np.abs(wv[np.isfinite(wv)]), initial=1.0))
+            np.testing.assert_allclose(gv, wv, rtol=rtol, atol=rtol * scale * (10 if wv.dtype == np.float32 else 1e-3))
 
 
 def test_every_op_has_a_case_and_every_backend_a_template():

@@ -409,6 +409,145 @@ def logsumexp_case(draw, dtype):
                 note={"axis": axis, "keepdims": keepdims})
 
 
+def naive_conv(x, w, stride, padding, dilation, groups):
+    """Convolution by its definition, one output element at a time (an independent oracle)."""
+    nd = x.ndim - 2
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(padding[2 * i], padding[2 * i + 1]) for i in range(nd)])
+    kernel, c_in = w.shape[2:], w.shape[1]
+    out_sizes = [(xp.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nd)]
+    out = np.zeros((x.shape[0], w.shape[0], *out_sizes), dtype=x.dtype)
+    per_group = w.shape[0] // groups
+    for n, o, *pos in np.ndindex(*out.shape):
+        group = o // per_group
+        total = 0.0
+        for c, *tap in np.ndindex(c_in, *kernel):
+            at = tuple(p * s + t * d for p, s, t, d in zip(pos, stride, tap, dilation))
+            total += xp[(n, group * c_in + c) + at] * w[(o, c) + tuple(tap)]
+        out[(n, o, *pos)] = total
+    return out
+
+
+def naive_windows(x, kernel, stride, padding, dilation, value=0.0):
+    nd = x.ndim - 2
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(padding[2 * i], padding[2 * i + 1]) for i in range(nd)],
+                constant_values=value)
+    out_sizes = [(xp.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nd)]
+    out = np.zeros(x.shape[:2] + tuple(out_sizes) + tuple(kernel), dtype=x.dtype)
+    for index in np.ndindex(*out.shape):
+        n, c, pos, tap = index[0], index[1], index[2:2 + nd], index[2 + nd:]
+        out[index] = xp[(n, c) + tuple(p * s + t * d for p, s, t, d in zip(pos, stride, tap, dilation))]
+    return out
+
+
+@st.composite
+def window_params(draw, nd, channels_in=None):
+    """(input shape, kernel, stride, padding, dilation) for small windows that fit."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    padding = tuple(draw(st.integers(0, 2)) for _ in range(2 * nd))
+    sizes = tuple(max(d * (k - 1) + 1 - padding[2 * i] - padding[2 * i + 1], 0) + draw(st.integers(0, 3))
+                  for i, (k, d) in enumerate(zip(kernel, dilation)))
+    c = channels_in if channels_in is not None else draw(st.integers(1, 3))
+    return (draw(st.integers(1, 2)), c) + sizes, kernel, stride, padding, dilation
+
+
+@st.composite
+def conv_case(draw, dtype):
+    nd, groups = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    shape, kernel, stride, padding, dilation = draw(window_params(nd, groups * draw(st.integers(1, 2))))
+    w_shape = (groups * draw(st.integers(1, 2)), shape[1] // groups) + kernel
+    fn = gg.conv1d if nd == 1 else gg.conv2d
+    pairs = tuple((padding[2 * i], padding[2 * i + 1]) for i in range(nd))
+    return Case([shape, w_shape], lambda g, x, w: fn(x, w, stride=stride, padding=pairs, dilation=dilation,
+                                                     groups=groups),
+                lambda x, w: naive_conv(x, w, stride, padding, dilation, groups), seed=draw(seeds),
+                note={"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+
+def _transpose_of(op):
+    """conv_input_grad / conv_filter_grad against the transpose of naive_conv, built by hand."""
+    @st.composite
+    def strategy(draw, dtype):
+        inner = draw(conv_case(dtype))
+        x_shape, w_shape = inner.shapes
+        a = dict(inner.note)
+        y_shape = naive_conv(np.zeros(x_shape), np.zeros(w_shape), a["stride"], a["padding"], a["dilation"],
+                             a["groups"]).shape
+
+        def reference(first, g):  # first is w (input grad) or x (filter grad)
+            target = x_shape if op == "conv_input_grad" else w_shape
+            out = np.zeros(target)
+            for index in np.ndindex(*target):
+                unit = np.zeros(target)
+                unit[index] = 1.0
+                y = naive_conv(unit, first, **a) if op == "conv_input_grad" else naive_conv(first, unit, **a)
+                out[index] = np.sum(y * g)
+            return out.astype(g.dtype)
+
+        shapes_ = [w_shape, y_shape] if op == "conv_input_grad" else [x_shape, y_shape]
+        build = (lambda g, w, gy: gg.Tensor(g.add(op, [gy.value, w.value], {**a, "shape": x_shape})))\
+            if op == "conv_input_grad" else \
+            (lambda g, x, gy: gg.Tensor(g.add(op, [x.value, gy.value], {**a, "shape": w_shape})))
+        return Case(shapes_, build, reference, seed=draw(seeds), note=a)
+    return strategy
+
+
+@st.composite
+def im2col_case(draw, dtype):
+    shape, kernel, stride, padding, dilation = draw(window_params(draw(st.integers(1, 2))))
+    a = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return Case([shape], lambda g, x: gg.Tensor(g.add("im2col", [x.value], a)),
+                lambda x: naive_windows(x, **a), seed=draw(seeds), note=a)
+
+
+@st.composite
+def col2im_case(draw, dtype):
+    shape, kernel, stride, padding, dilation = draw(window_params(draw(st.integers(1, 2))))
+    a = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    p_shape = naive_windows(np.zeros(shape), **a).shape
+
+    def reference(p):
+        out = np.zeros(shape)
+        for index in np.ndindex(*shape):
+            unit = np.zeros(shape)
+            unit[index] = 1.0
+            out[index] = np.sum(naive_windows(unit, **a) * p)
+        return out.astype(p.dtype)
+    return Case([p_shape], lambda g, p: gg.Tensor(g.add("col2im", [p.value], {**a, "shape": shape})),
+                reference, seed=draw(seeds), note=a)
+
+
+def pool_case(op):
+    @st.composite
+    def strategy(draw, dtype):
+        kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+        padding = tuple(draw(st.integers(0, kernel[i // 2] // 2)) for i in range(4))  # as frameworks allow
+        shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + tuple(
+            max(kernel[i] - padding[2 * i] - padding[2 * i + 1], 0) + draw(st.integers(0, 3)) for i in range(2))
+        fn = gg.max_pool2d if op == "max_pool" else gg.avg_pool2d
+        pairs = ((padding[0], padding[1]), (padding[2], padding[3]))
+        value = -np.inf if op == "max_pool" else 0.0
+
+        def reference(x):
+            win = naive_windows(x, kernel, stride, padding, (1, 1), value)
+            return win.max(axis=(-2, -1)) if op == "max_pool" else win.mean(axis=(-2, -1))
+        return Case([shape], lambda g, x: fn(x, kernel, stride=stride, padding=pairs), reference,
+                    seed=draw(seeds), note={"kernel": kernel, "stride": stride, "padding": padding})
+    return strategy
+
+
+@st.composite
+def pad_case(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    value = draw(st.sampled_from([0.0, -1.5, 2.0]))
+    return Case([shape], lambda g, x: gg.pad(x, widths, value=value),
+                lambda a: np.pad(a, widths, constant_values=value), seed=draw(seeds),
+                note={"pad_width": widths, "value": value})
+
+
 CASES = {
     **{op: unary_case(op) for op in UNARY},
     **{op: binary_case(op) for op in BINARY},
@@ -420,5 +559,8 @@ CASES = {
     "slice": slice_case, "unslice": unslice_case, "matmul": matmul_case, "kron": kron_case,
     "diag": diag_case, "take": take_case, "take_along_axis": take_along_axis_case,
     "scatter_add": scatter_case(False), "scatter_along_axis": scatter_case(True),
-    "einsum": einsum_case, "logsumexp": logsumexp_case,
+    "einsum": einsum_case, "logsumexp": logsumexp_case, "conv": conv_case,
+    "conv_input_grad": _transpose_of("conv_input_grad"), "conv_filter_grad": _transpose_of("conv_filter_grad"),
+    "im2col": im2col_case, "col2im": col2im_case, "max_pool": pool_case("max_pool"),
+    "avg_pool": pool_case("avg_pool"), "pad": pad_case,
 }

@@ -78,8 +78,17 @@ def every_op_graph():
                     g.add("scatter_along_axis", [gathers[2].value, labels.reshape(2, 1).value],
                           {"axis": 1, "shape": (2, 4)})]
         contractions = [gg.einsum("ij,jk->ik", h, w.T), gg.logsumexp(h, axis=1, keepdims=True)]
+        image = g.input("image", (1, 2, 5, 5))
+        kernel = gg.constant(np.ones((2, 2, 2, 2)) / 8)
+        y = gg.conv2d(image, kernel, stride=2, padding="same")
+        conv_ops = [y, gg.max_pool2d(image, 2), gg.avg_pool2d(image, 3, padding=1), gg.pad(image, 1, value=-np.inf),
+                    g.add("conv_input_grad", [y.value, kernel.value], {**y.value.attrs, "shape": (1, 2, 5, 5)}),
+                    g.add("conv_filter_grad", [image.value, y.value], {**y.value.attrs, "shape": (2, 2, 2, 2)})]
+        patches = g.add("im2col", [image.value], {"kernel": (3, 2), "stride": (1, 2), "padding": (1, 0, 0, 1),
+                                                 "dilation": (2, 1)})
+        conv_ops += [patches, g.add("col2im", [patches], {**patches.attrs, "shape": (1, 2, 5, 5)})]
     outs = [h, c, big, *unary, pos, *binary, *masks, sel, *red, *shp, *soft, *back, scalar, *gathers,
-            *scatters, *contractions]
+            *scatters, *contractions, *conv_ops]
     for i, t in enumerate(outs):
         g.output(f"o{i}", t)
     g.output("x_again", x)

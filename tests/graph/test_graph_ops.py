@@ -13,10 +13,10 @@ import graphgrad as gg
 from graphgrad.graph import OPS, ShapeError
 from graph_cases import CASES
 
-CATEGORIES = {"source", "unary", "binary", "compare", "select", "cast", "reduction", "shape", "gather",
+CATEGORIES = {"source", "unary", "binary", "compare", "select", "cast", "reduction", "shape", "gather", "conv",
               "linalg", "jacobian"}
 ATTRIBUTE_KINDS = {"int", "ints", "axes", "optional_ints", "optional_int", "bool", "float", "dtype",
-                   "array", "index", "str"}
+                   "array", "index", "str", "number"}
 TOLERANCE = {"float32": dict(rtol=2e-5, atol=1e-6), "float64": dict(rtol=1e-12, atol=1e-14)}
 
 

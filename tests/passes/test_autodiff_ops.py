@@ -52,6 +52,52 @@ def _jax_scatter_along(g, indices, axis, shape):
     return jnp.zeros(shape, g.dtype).at[tuple(index)].add(g)
 
 
+def _conv_attrs(a, like):
+    """Front-end conv arguments as the op's canonical attributes (the transposes are internal)."""
+    nd = like.ndim - 2
+    tup = (lambda v: (v,) * nd if isinstance(v, int) else tuple(v))
+    padding = a.get("padding", 0)
+    pairs = [(p, p) if isinstance(p, int) else tuple(p) for p in (padding if isinstance(padding, tuple) else (padding,) * nd)]
+    return dict(stride=tup(a.get("stride", 1)), dilation=tup(a.get("dilation", 1)), groups=a.get("groups", 1),
+                padding=tuple(v for pair in pairs for v in pair))
+
+
+def jconv(x, w, stride=1, padding=0, dilation=1, groups=1):
+    """jax's convolution with the front end's argument conventions."""
+    nd = x.ndim - 2
+    tup = (lambda v: (v,) * nd if isinstance(v, int) else tuple(v))
+    pads = padding.upper() if isinstance(padding, str) else [
+        (p, p) if isinstance(p, int) else tuple(p) for p in (padding if isinstance(padding, tuple) else (padding,) * nd)]
+    return jax.lax.conv_general_dilated(x, w, tup(stride), pads, rhs_dilation=tup(dilation),
+                                        feature_group_count=groups)
+
+
+def _flat_pairs(padding):
+    return [(padding[i], padding[i + 1]) for i in range(0, len(padding), 2)]
+
+
+def jwindows(x, kernel, stride, padding, dilation):
+    xp = jnp.pad(x, [(0, 0), (0, 0)] + _flat_pairs(padding))
+    out = [(n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)]
+    taps = [xp[(slice(None),) * 2 + tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                                          for t, d, s, o in zip(tap, dilation, stride, out))]
+            for tap in np.ndindex(*kernel)]
+    return jnp.stack(taps, axis=-1).reshape(x.shape[:2] + tuple(out) + tuple(kernel))
+
+
+def jtranspose(fn, shape):
+    """The transpose of a linear jax function from arrays of `shape`."""
+    return lambda g: jax.linear_transpose(fn, jax.ShapeDtypeStruct(shape, g.dtype))(g)[0]
+
+
+def jpool(op, x, kernel, stride=None, padding=0):
+    stride = kernel if stride is None else stride
+    pads = ((0, 0), (0, 0)) + ((padding, padding),) * 2 if isinstance(padding, int) else padding
+    if op == "max":
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1) + kernel, (1, 1) + stride, pads)
+    return jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 1) + kernel, (1, 1) + stride, pads) / np.prod(kernel)
+
+
 def jnp_sum_to(x, shape):
     lead, ones = sum_to_axes(x.shape, shape)
     return jnp.sum(x, axis=lead + ones, keepdims=True).reshape(shape)
@@ -185,6 +231,67 @@ CASES = [
           (((2, 3, 4),), dict(subscripts="ijk->ki")), (((2, 3), (3, 4), (4,)), dict(subscripts="ab,bc,c->a")),
           (((3, 4),), dict(subscripts="ij->"))]),
     Case("logsumexp", gg.logsumexp, jax.scipy.special.logsumexp, REDUCE),
+    Case("conv", lambda x, w, **a: (gg.conv1d if x.ndim == 3 else gg.conv2d)(x, w, **a), jconv,
+         [(((2, 3, 7, 6), (4, 3, 3, 3)), dict(stride=2)), (((1, 2, 5, 5), (3, 2, 3, 3)), dict(padding="same")),
+          (((2, 2, 7, 7), (2, 2, 3, 3)), dict(dilation=2)), (((1, 4, 5, 4), (6, 2, 3, 2)), dict(groups=2)),
+          (((2, 3, 4, 4), (2, 3, 1, 1)), {}), (((1, 2, 6, 4), (3, 2, 2, 3)), dict(padding=(1, 2))),
+          (((1, 1, 3, 3), (1, 1, 3, 3)), {}), (((2, 3, 8), (4, 3, 3)), dict(stride=2, padding="same")),
+          (((1, 2, 5, 6), (2, 2, 2, 2)), dict(stride=(2, 1), padding=((1, 0), (0, 1)), dilation=(1, 2)))]),
+    Case("conv_input_grad",
+         lambda w, gy, shape, **a: raw("conv_input_grad", gy, w, shape=shape, **_conv_attrs(a, w)),
+         lambda w, gy, shape, **a: jtranspose(lambda x: jconv(x, w, **a), shape)(gy),
+         [(((4, 3, 3, 3), (2, 4, 3, 2)), dict(shape=(2, 3, 7, 6), stride=2)),
+          (((3, 2, 3, 3), (1, 3, 3, 3)), dict(shape=(1, 2, 5, 5))),
+          (((2, 2, 3, 3), (2, 2, 3, 3)), dict(shape=(2, 2, 7, 7), dilation=2)),
+          (((6, 2, 3, 2), (1, 6, 3, 3)), dict(shape=(1, 4, 5, 4), groups=2)),
+          (((2, 3, 1, 1), (2, 2, 4, 4)), dict(shape=(2, 3, 4, 4))),
+          (((3, 2, 2, 3), (1, 3, 7, 6)), dict(shape=(1, 2, 6, 4), padding=((1, 1), (2, 2)))),
+          (((4, 3, 3), (2, 4, 4)), dict(shape=(2, 3, 8), stride=2, padding=((0, 1),)))]),
+    Case("conv_filter_grad",
+         lambda x, gy, shape, **a: raw("conv_filter_grad", x, gy, shape=shape, **_conv_attrs(a, x)),
+         lambda x, gy, shape, **a: jtranspose(lambda w: jconv(x, w, **a), shape)(gy),
+         [(((2, 3, 7, 6), (2, 4, 3, 2)), dict(shape=(4, 3, 3, 3), stride=2)),
+          (((1, 2, 5, 5), (1, 3, 3, 3)), dict(shape=(3, 2, 3, 3))),
+          (((2, 2, 7, 7), (2, 2, 3, 3)), dict(shape=(2, 2, 3, 3), dilation=2)),
+          (((1, 4, 5, 4), (1, 6, 3, 3)), dict(shape=(6, 2, 3, 2), groups=2)),
+          (((2, 3, 4, 4), (2, 2, 4, 4)), dict(shape=(2, 3, 1, 1))),
+          (((1, 2, 6, 4), (1, 3, 7, 6)), dict(shape=(3, 2, 2, 3), padding=((1, 1), (2, 2)))),
+          (((2, 3, 8), (2, 4, 4)), dict(shape=(4, 3, 3), stride=2, padding=((0, 1),)))]),
+    Case("im2col", lambda x, **a: raw("im2col", x, **a), jwindows,
+         [(((2, 3, 5, 4),), dict(kernel=(3, 2), stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1))),
+          (((1, 2, 6, 6),), dict(kernel=(3, 3), stride=(2, 2), padding=(1, 1, 1, 1), dilation=(1, 1))),
+          (((1, 2, 7, 5),), dict(kernel=(2, 2), stride=(1, 2), padding=(0, 1, 2, 0), dilation=(2, 1))),
+          (((2, 1, 4, 4),), dict(kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1))),
+          (((1, 3, 6),), dict(kernel=(3,), stride=(2,), padding=(1, 1), dilation=(1,))),
+          (((1, 1, 3, 3),), dict(kernel=(3, 3), stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1))),
+          (((2, 2, 5, 3),), dict(kernel=(2, 3), stride=(3, 1), padding=(1, 0, 0, 0), dilation=(1, 1)))]),
+    Case("col2im", lambda p, shape, **a: raw("col2im", p, shape=shape, **a),
+         lambda p, shape, **a: jtranspose(lambda x: jwindows(x, **a), shape)(p),
+         [(((2, 3, 3, 3, 3, 2),), dict(shape=(2, 3, 5, 4), kernel=(3, 2), stride=(1, 1), padding=(0, 0, 0, 0),
+                                       dilation=(1, 1))),
+          (((1, 2, 3, 3, 3, 3),), dict(shape=(1, 2, 6, 6), kernel=(3, 3), stride=(2, 2), padding=(1, 1, 1, 1),
+                                       dilation=(1, 1))),
+          (((1, 2, 6, 3, 2, 2),), dict(shape=(1, 2, 7, 5), kernel=(2, 2), stride=(1, 2), padding=(0, 1, 2, 0),
+                                       dilation=(2, 1))),
+          (((2, 1, 4, 4, 1, 1),), dict(shape=(2, 1, 4, 4), kernel=(1, 1), stride=(1, 1), padding=(0, 0, 0, 0),
+                                       dilation=(1, 1))),
+          (((1, 3, 3, 3),), dict(shape=(1, 3, 6), kernel=(3,), stride=(2,), padding=(1, 1), dilation=(1,))),
+          (((1, 1, 1, 1, 3, 3),), dict(shape=(1, 1, 3, 3), kernel=(3, 3), stride=(1, 1), padding=(0, 0, 0, 0),
+                                       dilation=(1, 1))),
+          (((2, 2, 2, 1, 2, 3),), dict(shape=(2, 2, 5, 3), kernel=(2, 3), stride=(3, 1), padding=(1, 0, 0, 0),
+                                       dilation=(1, 1)))]),
+    *(Case(op, lambda x, op=op, **a: getattr(gg, f"{op}2d")(x, **a), lambda x, op=op, **a: jpool(op[:3], x, **a),
+           [(((2, 3, 4, 4),), dict(kernel=(2, 2))), (((1, 2, 5, 5),), dict(kernel=(3, 3), stride=(2, 2))),
+            (((1, 2, 5, 4),), dict(kernel=(2, 3), stride=(1, 1))), (((2, 1, 6, 6),), dict(kernel=(3, 3), padding=1)),
+            (((1, 3, 3, 3),), dict(kernel=(3, 3))), (((1, 1, 4, 6),), dict(kernel=(2, 2), stride=(2, 1))),
+            (((1, 2, 5, 5),), dict(kernel=(1, 1)))]) for op in ("max_pool", "avg_pool")),
+    Case("pad", lambda x, pad_width, value: gg.pad(x, pad_width, value=value),
+         lambda x, pad_width, value: jnp.pad(x, pad_width, constant_values=value),
+         [(((3,),), dict(pad_width=((1, 2),), value=0.0)), (((2, 3),), dict(pad_width=((0, 1), (2, 0)), value=1.5)),
+          (((2, 3, 4),), dict(pad_width=((1, 1), (0, 0), (2, 2)), value=-1.0)),
+          (((1, 1),), dict(pad_width=((3, 0), (0, 3)), value=0.0)), (((4,),), dict(pad_width=((0, 0),), value=2.0)),
+          (((2, 2, 2, 2),), dict(pad_width=((0, 0), (0, 0), (1, 1), (1, 1)), value=0.0)),
+          (((5,),), dict(pad_width=((2, 2),), value=-3.0))]),
     Case("matmul", gg.matmul, jnp.matmul,
          [(((3,), (3,)), {}), (((2, 3), (3,)), {}), (((3,), (3, 4)), {}), (((2, 3), (3, 4)), {}),
           (((1, 1), (1, 1)), {}), (((2, 2, 3), (3, 4)), {}), (((2, 3), (2, 3, 4)), {}),

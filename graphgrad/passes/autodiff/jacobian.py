@@ -16,6 +16,8 @@ nodes), so after the rewrite and CSE both styles coincide.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ...graph.tensor import apply
 
 
@@ -60,3 +62,68 @@ def matmul_products(g, y, a, b, wants):
     """(dA, dB) for Y = A @ B with two matrices, through the Kronecker Jacobians."""
     return tuple(transposed_product(matmul_jacobian(y, a, b, i), g, x.shape) if wanted else None
                  for i, (x, wanted) in enumerate(zip((a, b), wants)))
+
+
+class ConvAsMatmul:
+    """A convolution (groups 1) as one matrix product, the seeds' view once more:
+    Y2 = cols(X) @ W2 with cols(X) (N·P, C·K) the patches (im2col) and W2 (C·K, O) the weight, P
+    the output positions; `cols` and `w2` map tensors to those matrices, the `un*` maps back."""
+
+    def __init__(self, x, w, attrs):
+        self.nd, (self.n, self.c), self.o = x.ndim - 2, x.shape[:2], w.shape[0]
+        self.x_shape, self.w_shape = x.shape, w.shape
+        self.window = dict(kernel=w.shape[2:], stride=attrs["stride"], padding=attrs["padding"],
+                           dilation=attrs["dilation"])
+        self.k = int(np.prod(w.shape[2:]))
+
+    def _perm(self):  # (N, C, *out, *K) -> (N, *out, C, *K)
+        nd = self.nd
+        return (0,) + tuple(range(2, 2 + nd)) + (1,) + tuple(range(2 + nd, 2 + 2 * nd))
+
+    def cols(self, t):
+        p = apply("im2col", t, **self.window)
+        self.out = p.shape[2:2 + self.nd]
+        self.p = int(np.prod(self.out))
+        return p.transpose(self._perm()).reshape(self.n * self.p, self.c * self.k)
+
+    def uncols(self, m):
+        p = m.reshape((self.n,) + self.out + (self.c,) + self.window["kernel"])
+        return apply("col2im", p.transpose(tuple(np.argsort(self._perm()))), shape=self.x_shape,
+                     **self.window)
+
+    def w2(self, t):
+        return t.reshape(self.o, self.c * self.k).T
+
+    def unw2(self, m):
+        return m.T.reshape(self.w_shape)
+
+    def y2(self, g):  # (N, O, *out) -> (N·P, O)
+        return g.transpose((0,) + tuple(range(2, 2 + self.nd)) + (1,)).reshape(self.n * self.p, self.o)
+
+    def uny2(self, m):
+        out = m.reshape((self.n,) + self.out + (self.o,))
+        return out.transpose((0, 1 + self.nd) + tuple(range(1, 1 + self.nd)))
+
+
+def conv_products(g, y, x, w, wants, attrs):
+    """(dX, dW) of a convolution through im2col and the Kronecker Jacobians of its matmul: dX is
+    col2im (im2col's transposed Jacobian) of (I ⊗ W2ᵀ)ᵀ vec(G2), dW is (cols ⊗ I)ᵀ vec(G2)."""
+    conv = ConvAsMatmul(x, w, attrs)
+    cols, w2 = conv.cols(x), conv.w2(w)
+    g2 = conv.y2(g)
+    dx = conv.uncols(transposed_product(matmul_jacobian(y, cols, w2, 0), g2, cols.shape)) if wants[0] else None
+    dw = conv.unw2(transposed_product(matmul_jacobian(y, cols, w2, 1), g2, w2.shape)) if wants[1] else None
+    return dx, dw
+
+
+def conv_tangent(ts, y, x, w, attrs):
+    """J · vec(T) of a convolution in the same view: Kronecker Jacobians applied to cols(Tx), W2(Tw)."""
+    conv = ConvAsMatmul(x, w, attrs)
+    cols, w2 = conv.cols(x), conv.w2(w)
+    shape = (cols.shape[0], w2.shape[1])
+    parts = []
+    if ts[0] is not None:
+        parts.append(product(matmul_jacobian(y, cols, w2, 0), conv.cols(ts[0]), shape))
+    if ts[1] is not None:
+        parts.append(product(matmul_jacobian(y, cols, w2, 1), conv.w2(ts[1]), shape))
+    return conv.uny2(parts[0] if len(parts) == 1 else parts[0] + parts[1])

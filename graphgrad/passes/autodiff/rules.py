@@ -26,102 +26,13 @@ from ... import graph as gg
 from ...graph import GraphError
 from ...graph.ops_contract import letter_sizes, parse_subscripts
 from ...graph.ops_linalg import matmul_shape
-from ...graph.shapes import reduced_shape
 from ...graph.tensor import apply
-from .jacobian import elementwise_product, elementwise_tangent, matmul_jacobian, matmul_products, product
+from .constructors import (NO_GRADIENT, Rule, bilinear, broadcast, keep, linear, mT, partials, reshape,
+                           sum_to, vjp, zeros)
+from .jacobian import matmul_jacobian, matmul_products, product
+from .rules_conv import CONV_RULES
 
-NO_GRADIENT = None  # the rule of an op through which no gradient flows
-
-
-class Rule:
-    """Both derivatives of one op (see the module docstring for the two signatures)."""
-
-    __slots__ = ("vjp", "jvp")
-
-    def __init__(self, vjp, jvp):
-        self.vjp, self.jvp = vjp, jvp
-
-
-def partials(*fs) -> Rule:
-    def derivative(f, x, xs, y, attrs):
-        if isinstance(f, int):  # the partial is the constant 1 or -1
-            return f
-        d = f(*xs, y, **attrs)
-        _name_partial(d, y, x)
-        return d
-
-    def reverse(g, y, xs, wants, attrs, style):
-        def contribution(f, x):
-            d = derivative(f, x, xs, y, attrs)
-            if isinstance(d, int):
-                return g if d == 1 else -g
-            return elementwise_product(y, g, d) if style == "jacobian" else g * d
-        return tuple(contribution(f, x) if w else None for f, x, w in zip(fs, xs, wants))
-
-    def forward(ts, y, xs, attrs, style):
-        total = None
-        for f, x, t in zip(fs, xs, ts):
-            if t is None:
-                continue
-            d = derivative(f, x, xs, y, attrs)
-            if isinstance(d, int):
-                part = broadcast(t if d == 1 else -t, y.shape)
-            else:
-                part = elementwise_tangent(y, t, d) if style == "jacobian" else broadcast(d * t, y.shape)
-            total = part if total is None else total + part
-        return total
-    return Rule(reverse, forward)
-
-
-def _name_partial(d, y, x) -> None:
-    """∂y/∂x of named values reads as `dy_dx` in generated code."""
-    d, y, x = d.value, y.value, x.value
-    if d.role == "backward" and d.name is None and y.name and x.name:
-        d.name = f"d{y.name}_d{x.name}"
-
-
-def vjp(*fs):
-    def reverse(g, y, xs, wants, attrs, style):
-        return tuple(f(g, y, *xs, **attrs) if w and f is not None else None for f, w in zip(fs, wants))
-    return reverse
-
-
-def linear(*fs) -> Rule:
-    """An op linear in every operand whose f is given (an operand with f None — a condition, an
-    index array — is held fixed: forward mode passes it through as it is)."""
-    def forward(ts, y, xs, attrs, style):
-        filled = [x if fs and fs[i] is None else (t if t is not None else zeros(x))
-                  for i, (x, t) in enumerate(zip(xs, ts))]
-        return apply(y.value.op, *filled, **attrs)
-    return Rule(vjp(*fs), forward)
-
-
-def zeros(x):
-    return broadcast(gg.constant(np.zeros((), x.dtype), graph=x.graph), x.shape)
-
-
-def reshape(t, shape):
-    """t reshaped to `shape`, or t itself when it has that shape already."""
-    return t if t.shape == tuple(shape) else t.reshape(shape)
-
-
-def broadcast(t, shape):
-    return t if t.shape == tuple(shape) else gg.broadcast_to(t, shape)
-
-
-def sum_to(t, shape):
-    """Undo a broadcast: sum `t` down to `shape` (the driver's fan-in rule, and broadcast_to's)."""
-    return t if t.shape == tuple(shape) else apply("sum_to", t, shape=tuple(shape))
-
-
-def keep(t, x, axis):
-    """t (a reduction's output or its cotangent) with the reduced axes kept, so it broadcasts on x."""
-    return reshape(t, reduced_shape(x.shape, axis, True))
-
-
-def mT(t):
-    """t with its last two axes swapped (a matrix transpose, batched)."""
-    return t.transpose(tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2))
+__all__ = ["NO_GRADIENT", "RULES", "Rule", "linear", "missing_rules", "partials", "sum_to", "vjp", "zeros"]
 
 
 def _matmul_vjp(g, y, xs, wants, attrs, style):
@@ -198,15 +109,6 @@ def _einsum_vjp(g, y, xs, wants, attrs, style):
     return tuple(results)
 
 
-def _einsum_jvp(ts, y, xs, attrs, style):
-    """einsum is multilinear: the sum over operands of the einsum with that operand's tangent."""
-    parts = [apply("einsum", *xs[:i], t, *xs[i + 1:], **attrs) for i, t in enumerate(ts) if t is not None]
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
 def _explicit_jacobian(*args):
     y = args[1]
     raise GraphError(f"cannot differentiate through {y.value.op} node {y.value.ref}: it is an "
@@ -269,7 +171,7 @@ RULES = {
                         lambda ts, y, xs, attrs, style: ts[0] - gg.sum(gg.exp(y) * ts[0], attrs["axis"],
                                                                         keepdims=True)),
     "matmul": Rule(_matmul_vjp, _matmul_jvp),
-    "einsum": Rule(_einsum_vjp, _einsum_jvp),
+    "einsum": Rule(_einsum_vjp, bilinear("einsum")),  # multilinear: one tangent at a time
     "logsumexp": Rule(vjp(lambda g, y, x, axis, keepdims: keep(g, x, axis) * gg.exp(x - keep(y, x, axis))),
                       lambda ts, y, xs, attrs, style: gg.sum(ts[0] * gg.exp(xs[0] - keep(y, xs[0], attrs["axis"])),
                                                              attrs["axis"], keepdims=attrs["keepdims"])),
@@ -278,6 +180,7 @@ RULES = {
                      "equal"), NO_GRADIENT),
     "kron": Rule(_explicit_jacobian, _explicit_jacobian),
     "diag": Rule(_explicit_jacobian, _explicit_jacobian),
+    **CONV_RULES,
 }
 
 
