@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..graph import JACOBIAN_OPS
 from ..graph.analysis import nbytes
-from .labels import attrs_text, constant_text, escape, jacobian_formula, size_text, type_text
+from .labels import (INDEXED, attrs_text, constant_text, escape, index_text, jacobian_formula,
+                     size_text, type_text)
 
 FONT = "DejaVu Sans"
 MUTED = "#555555"
@@ -60,9 +61,10 @@ def small(text: str, colour: str = MUTED) -> str:
     return f'<FONT POINT-SIZE="9" COLOR="{colour}">{text}</FONT>'
 
 
-def op_label(node, note: str = "") -> str:
+def op_label(node, note: str = "", variants=()) -> str:
     """`h = matmul` (bold), attributes, then `%3 · f64[64,100]`; Jacobians show their formula
-    and size; `note` (already escaped) adds a last line, e.g. the count of merged copies."""
+    and size; slices read as code (`x[:, 2:]`), with `variants` the indexes of the copies a
+    drawn slice stands for; `note` (already escaped) adds a last line, e.g. a mark."""
     head = f"{escape(node.name)} = {node.op}" if node.name else node.op
     lines = []
     if node.op in JACOBIAN_OPS:
@@ -74,6 +76,8 @@ def op_label(node, note: str = "") -> str:
         lines.append(f"<B>{escape(constant_text(node))}</B>")
         lines.append(small(f"{node.ref} · {type_text(node)}"))
     else:
+        if node.op in INDEXED:
+            head = _indexed_head(node, variants)
         lines.append(f"<B>{head}</B>")
         attrs = attrs_text(node)
         if attrs:
@@ -82,6 +86,18 @@ def op_label(node, note: str = "") -> str:
     if note:
         lines.append(note)
     return html(lines)
+
+
+def _indexed_head(node, variants) -> str:
+    """`h = x[:, 2:]` for a slice; `unslice [3] of [20,4,3]` for its transpose (zeros with the
+    gradient written at the index). Already escaped."""
+    operand = node.inputs[0]
+    if node.op == "slice":
+        text = f"{operand.name or operand.ref}{index_text(node.attrs['index'], operand.shape, variants)}"
+    else:
+        shape = tuple(node.attrs["shape"])
+        text = f"unslice {index_text(node.attrs['index'], shape, variants)} of [{','.join(map(str, shape))}]"
+    return escape(f"{node.name} = {text}" if node.name else text, 60)
 
 
 def names_text(names: list) -> str:

@@ -18,12 +18,12 @@ import numpy as np
 from ..graph.errors import GraphError
 from ..graph.printer import format_attr
 from . import style
-from .labels import escape, type_text
+from .labels import INDEXED, escape, type_text
 from .style import html, small
 from .view import Group, View, full_view, only_read_forward
 
 MIN_REPEATS = 3
-MAX_PERIOD = 24
+MAX_PERIOD = 128
 MODES = (None, True, False, "layers", "ops")
 
 
@@ -46,14 +46,23 @@ def _trim(view, forward):
 
 
 def signatures(g) -> np.ndarray:
-    """One small int per node; equal ints mean structurally identical nodes."""
+    """One small int per node; equal ints mean structurally identical nodes. Slices that differ
+    only in their integer indexes (`x[t]` at each step of an RNN) are alike: the drawn copy
+    shows the range (`x[0…19]`)."""
     table, out = {}, []
     for n in g.nodes:
         operands = tuple((v.op, v.shape, v.dtype) for v in n.inputs)
-        attrs = tuple((k, format_attr(n.attrs[k])) for k in sorted(n.attrs))
+        attrs = tuple((k, _attr_key(n, k)) for k in sorted(n.attrs))
         key = (n.op, n.role, n.shape, n.dtype, attrs, operands)
         out.append(table.setdefault(key, len(table)))
     return np.asarray(out, dtype=np.int64)
+
+
+def _attr_key(node, key) -> str:
+    value = node.attrs[key]
+    if key == "index" and node.op in INDEXED:
+        value = tuple("int" if isinstance(e, int) else e for e in value)
+    return format_attr(value)
 
 
 def _best_runs(sig: np.ndarray):
