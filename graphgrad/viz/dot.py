@@ -11,8 +11,8 @@ import graphviz
 
 from ..graph.analysis import largest_intermediate
 from ..graph.errors import GraphError
-from . import style
-from .labels import escape, size_text
+from . import layout, style
+from .labels import INDEXED, escape, size_text
 from .style import FONT, MUTED, small
 from .view import View, check_graph, full_view
 
@@ -74,71 +74,97 @@ def title_label(g, title=None) -> str:
 
 
 def draw_view(dot, view: View, prefix: str = "") -> list:
-    """Emit a view's nodes, clusters and edges into `dot`; return the kinds drawn, in KINDS order."""
+    """Emit a view's nodes, clusters and edges into `dot`; return the kinds drawn, in KINDS order.
+    A view too tall for one page is folded into columns (see layout.py)."""
+    from .folded import draw_folded
+
+    fold = layout.plan(view)
+    if fold.folded:
+        kinds = draw_folded(dot, view, fold, prefix)
+        return [k for k in style.KINDS if k in kinds]
     params = view.parameters
     kinds = set()
     with dot.subgraph(name=f"{prefix}inputs") as top:
         top.attr(rank="source")
         for v in view.inputs:
-            kind = style.node_kind(v, params)
-            kinds.add(kind)
-            top.node(value_id(v, prefix), style.input_label(v, view.names[v], kind),
-                     **style.kind_attrs(kind))
+            kinds.add(draw_input(top, view, v, params, prefix))
     for role in ROLES:
         nodes = [n for n in view.nodes if n.role == role and n not in view.group_of]
         groups = [i for i, grp in enumerate(view.groups) if grp.nodes[0].role == role
                   and any(n not in view.hidden for n in grp.nodes)]
         if nodes or groups:
-            kinds |= _draw_role_cluster(dot, view, role, nodes, groups, params, prefix)
+            with dot.subgraph(name=f"cluster_{prefix}{role}") as cluster:
+                cluster.attr(**role_cluster_attrs(view, role))
+                kinds |= draw_members(cluster, view, nodes, groups, params, prefix)
     for names, v in view.outputs:
-        kinds.add("output")
-        dot.node(f"{prefix}out_{names[0]}", style.output_label(names, v),
-                 **style.kind_attrs("output"))
-    _draw_edges(dot, view, prefix)
+        kinds.add(draw_output(dot, names, v, prefix))
+    for src, dst, count, carry in view.edges():
+        dot.edge(value_id(src, prefix), value_id(dst, prefix), **edge_attrs(src, dst, count, carry))
+    draw_output_edges(dot, view.outputs, prefix)
     _anchor_backward(dot, view, prefix)
     return [k for k in style.KINDS if k in kinds]
 
 
-def _draw_role_cluster(dot, view, role, nodes, groups, params, prefix) -> set:
-    """One cluster per role; repeated-layer groups become nested dashed clusters."""
-    kinds = set()
-    label = f'<<B>{role}</B>>'
+def role_cluster_attrs(view, role, note: str = "") -> dict:
+    """The attributes of the blue (forward) or orange (backward) cluster."""
+    label = f"<B>{role}</B>"
     if role == "forward" and view.hidden:
-        label = '<<B>forward</B> (only the values the backward pass reads)>'
-    with dot.subgraph(name=f"cluster_{prefix}{role}") as cluster:
-        cluster.attr(label=label, style="filled,rounded", fillcolor=style.CLUSTER_FILL[role],
-                     color=style.ROLE_LINE[role], fontcolor=style.ROLE_LINE[role],
-                     fontsize="14", penwidth="1.5")
-        for n in nodes:
-            kinds.add(_draw_node(cluster, n, params, prefix))
-        for i in groups:
-            grp = view.groups[i]
-            with cluster.subgraph(name=f"cluster_{prefix}repeat{i}") as box:
-                note = f"× {grp.repeats}   ({grp.first.ref} … {grp.last.ref})"
-                box.attr(label=f"<<B>{note}</B>>", style="dashed,rounded", color=MUTED,
-                         fontcolor=MUTED, fontsize="12")
-                for n in grp.nodes:
-                    if n not in view.hidden:
-                        kinds.add(_draw_node(box, n, params, prefix))
+        label += " (only the values the backward pass reads)"
+    return dict(label=f"<{label}{note}>", style="filled,rounded", fillcolor=style.CLUSTER_FILL[role],
+                color=style.ROLE_LINE[role], fontcolor=style.ROLE_LINE[role], fontsize="14",
+                penwidth="1.5")
+
+
+def draw_members(container, view, nodes, groups, params, prefix) -> set:
+    """Op nodes, then each repeated-layer group as a nested dashed cluster marked "× k"."""
+    kinds = set()
+    for n in nodes:
+        kinds.add(_draw_node(container, view, n, params, prefix))
+    for i in groups:
+        grp = view.groups[i]
+        with container.subgraph(name=f"cluster_{prefix}repeat{i}") as box:
+            note = f"× {grp.repeats}   ({grp.first.ref} … {grp.last.ref})"
+            box.attr(label=f"<<B>{note}</B>>", style="dashed,rounded", color=MUTED,
+                     fontcolor=MUTED, fontsize="12")
+            for n in grp.nodes:
+                if n not in view.hidden:
+                    kinds.add(_draw_node(box, view, n, params, prefix))
     return kinds
 
 
-def _draw_node(container, node, params, prefix) -> str:
+def _draw_node(container, view, node, params, prefix) -> str:
     kind = style.node_kind(node, params)
-    container.node(value_id(node, prefix), style.op_label(node), **style.kind_attrs(kind))
+    variants = [n.attrs["index"] for n in view.copies(node)] if node.op in INDEXED else ()
+    container.node(value_id(node, prefix), style.op_label(node, variants=variants),
+                   **style.kind_attrs(kind))
     return kind
 
 
-def _draw_edges(dot, view, prefix) -> None:
-    """Operand edges (type labels; dashed where a repeated block feeds the next), then outputs."""
-    for src, dst, count, carry in view.edges():
-        attrs = {"label": style.edge_label(src, count)}
-        if carry:
-            attrs.update(style="dashed", label=f"{style.edge_label(src, 1)} (next copy)")
-        elif dst.role == "backward":
-            attrs["color"] = style.ROLE_LINE["backward"]
-        dot.edge(value_id(src, prefix), value_id(dst, prefix), **attrs)
-    for names, v in view.outputs:
+def draw_input(container, view, v, params, prefix) -> str:
+    kind = style.node_kind(v, params)
+    container.node(value_id(v, prefix), style.input_label(v, view.names[v], kind),
+                   **style.kind_attrs(kind))
+    return kind
+
+
+def draw_output(container, names, v, prefix) -> str:
+    container.node(f"{prefix}out_{names[0]}", style.output_label(names, v),
+                   **style.kind_attrs("output"))
+    return "output"
+
+
+def edge_attrs(src, dst, count, carry) -> dict:
+    """An operand edge: its type label; dashed where a repeated block feeds the next copy."""
+    attrs = {"label": style.edge_label(src, count)}
+    if carry:
+        attrs.update(style="dashed", label=f"{style.edge_label(src, 1)} (next copy)")
+    elif dst.role == "backward":
+        attrs["color"] = style.ROLE_LINE["backward"]
+    return attrs
+
+
+def draw_output_edges(dot, outputs, prefix) -> None:
+    for names, v in outputs:
         dot.edge(value_id(v, prefix), f"{prefix}out_{names[0]}", label=style.edge_label(v, 1),
                  color="#2e7d32")
 
