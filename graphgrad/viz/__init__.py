@@ -3,6 +3,6 @@ svg/png/pdf, `compare` puts two graphs side by side (e.g. before and after the J
 """
 from .compare import compare
 from .dot import SUMMARY_THRESHOLD, to_dot
-from .render import render
+from .render import render, render_source
 
-__all__ = ["to_dot", "render", "compare", "SUMMARY_THRESHOLD"]
+__all__ = ["to_dot", "render", "render_source", "compare", "SUMMARY_THRESHOLD"]
