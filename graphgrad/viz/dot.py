@@ -20,7 +20,7 @@ SUMMARY_THRESHOLD = 300  # graphs with more op nodes than this are summarized wh
 ROLES = ("forward", "backward")
 
 
-def to_dot(g, *, title=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir="TB",
+def to_dot(g, *, title=None, marks=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir="TB",
            legend=True, forward=True) -> graphviz.Digraph:
     """Draw `g` as a Digraph.
 
@@ -28,9 +28,11 @@ def to_dot(g, *, title=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir=
     "× k" (and, if that still leaves more than `threshold` nodes, draws one box per op kind and
     role with counts); "layers" or "ops" force one of the two; None (the default) summarizes
     only graphs of more than `threshold` op nodes. `title` replaces the default title (the graph's
-    name and node counts); `legend` adds a key to the node kinds; `forward=False` draws, of the
-    forward pass, only the values that backward nodes read.
+    name and node counts); `marks` (nodes, or a report with `.failures`, see marks.py) draws
+    those nodes with a magenta border and a "✗"; `legend` adds a key to the node kinds;
+    `forward=False` draws, of the forward pass, only the values that backward nodes read.
     """
+    from .marks import mark, resolve
     from .summary import choose_view, draw_op_summary
 
     g = check_graph(g)
@@ -38,11 +40,12 @@ def to_dot(g, *, title=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir=
     dot = new_digraph(g.name, rankdir)
     dot.attr(label=title_label(g, title), labelloc="t", labeljust="l")
     if view is None:
-        draw_op_summary(dot, g)
+        draw_op_summary(dot, g, marked=set(resolve(g, marks)))
     else:
+        mark(view, marks)
         kinds = draw_view(dot, view)
         if legend:
-            add_legend(dot, kinds)
+            add_legend(dot, kinds, marked=bool(view.marked))
     return dot
 
 
@@ -135,15 +138,21 @@ def draw_members(container, view, nodes, groups, params, prefix) -> set:
 def _draw_node(container, view, node, params, prefix) -> str:
     kind = style.node_kind(node, params)
     variants = [n.attrs["index"] for n in view.copies(node)] if node.op in INDEXED else ()
-    container.node(value_id(node, prefix), style.op_label(node, variants=variants),
-                   **style.kind_attrs(kind))
+    marked = node in view.marked
+    attrs = style.kind_attrs(kind)
+    container.node(value_id(node, prefix),
+                   style.op_label(node, style.MARK_NOTE if marked else "", variants),
+                   **(style.mark_attrs(attrs) if marked else attrs))
     return kind
 
 
 def draw_input(container, view, v, params, prefix) -> str:
     kind = style.node_kind(v, params)
-    container.node(value_id(v, prefix), style.input_label(v, view.names[v], kind),
-                   **style.kind_attrs(kind))
+    marked = v in view.marked
+    attrs = style.kind_attrs(kind)
+    container.node(value_id(v, prefix),
+                   style.input_label(v, view.names[v], kind, style.MARK_NOTE if marked else ""),
+                   **(style.mark_attrs(attrs) if marked else attrs))
     return kind
 
 
@@ -187,7 +196,7 @@ def value_id(value, prefix: str = "") -> str:
     return f"{prefix}in_{value.name}" if value.op == "input" else f"{prefix}n{value.id}"
 
 
-def add_legend(dot, kinds, prefix: str = "") -> None:
-    """A key to the kinds of nodes drawn, as one table node below the outputs."""
-    if kinds:
-        dot.node(f"{prefix}legend", style.legend_label(kinds), shape="plain", fontsize="9")
+def add_legend(dot, kinds, prefix: str = "", marked: bool = False) -> None:
+    """A key to the kinds of nodes drawn (and to marks), as one table node."""
+    if kinds or marked:
+        dot.node(f"{prefix}legend", style.legend_label(kinds, marked), shape="plain", fontsize="9")

@@ -17,6 +17,8 @@ ROLE_FILL = {"forward": "#dbe9f6", "backward": "#fde2c8"}
 ROLE_LINE = {"forward": "#2c6fad", "backward": "#c8650f"}
 CLUSTER_FILL = {"forward": "#f3f8fd", "backward": "#fff6ee"}
 JACOBIAN_FILL, JACOBIAN_LINE = "#f9d6d5", "#b3261e"
+MARK_LINE = "#d81b60"  # magenta: no kind uses it
+MARK_NOTE = f'<FONT COLOR="{MARK_LINE}"><B>✗ marked</B></FONT>'
 
 KINDS = {  # kind -> (shape, fill colour, line colour, extra style)
     "input": ("ellipse", "#eeeeee", "#666666", ""),
@@ -50,6 +52,11 @@ def kind_attrs(kind: str) -> dict:
     if kind == "jacobian":
         attrs["penwidth"] = "2.5"
     return attrs
+
+
+def mark_attrs(attrs: dict) -> dict:
+    """A marked value's attributes: its kind's, with a thick magenta border."""
+    return {**attrs, "color": MARK_LINE, "penwidth": "3.5"}
 
 
 def html(lines) -> str:
@@ -107,10 +114,11 @@ def names_text(names: list) -> str:
     return f"{names[0]}, {names[1]} … {names[-1]} ({len(names)})"
 
 
-def input_label(value, names: list, kind: str) -> str:
-    """The input's name(s) in bold, then `parameter · f64[1000,100]`."""
+def input_label(value, names: list, kind: str, note: str = "") -> str:
+    """The input's name(s) in bold, then `parameter · f64[1000,100]`, then `note` if any."""
     what = "parameter" if kind == "parameter" else "input"
-    return html([f"<B>{escape(names_text(names), 80)}</B>", small(f"{what} · {type_text(value)}")])
+    lines = [f"<B>{escape(names_text(names), 80)}</B>", small(f"{what} · {type_text(value)}")]
+    return html(lines + ([note] if note else []))
 
 
 def output_label(names: list, value) -> str:
@@ -124,10 +132,13 @@ def edge_label(value, count: int) -> str:
     return text if count == 1 else f"{text} ×{count}"
 
 
-def legend_label(kinds) -> str:
-    """A small table: one row per kind drawn, with its fill colour."""
+def legend_label(kinds, marked: bool = False) -> str:
+    """A small table: one row per kind drawn, with its fill colour; a row for marks if any."""
     rows = "".join(
         f'<TR><TD BGCOLOR="{KINDS[k][1]}" WIDTH="18"> </TD><TD ALIGN="LEFT">{KIND_TEXT[k]}</TD></TR>'
         for k in kinds)
+    if marked:
+        rows += (f'<TR><TD BORDER="3" COLOR="{MARK_LINE}" WIDTH="18"><FONT COLOR="{MARK_LINE}">'
+                 '✗</FONT></TD><TD ALIGN="LEFT">marked (e.g. failed its gradient check)</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="3">'
             f'<TR><TD COLSPAN="2"><B>legend</B></TD></TR>{rows}</TABLE>>')

@@ -148,8 +148,9 @@ def _merge_outputs(view: View) -> None:
         merged[key][0].append(name)
 
 
-def draw_op_summary(dot, g, prefix: str = "") -> None:
-    """One box per (role, op) with counts; inputs, parameters and outputs as one box each."""
+def draw_op_summary(dot, g, prefix: str = "", marked=frozenset()) -> None:
+    """One box per (role, op) with counts; inputs, parameters and outputs as one box each; a box
+    holding `marked` values says how many, with the mark's border."""
     params = {name for name in g.input_values if f"grad_{name}" in g.output_values}
     box, members = {}, {}
     for v in g.input_values.values():
@@ -160,7 +161,7 @@ def draw_op_summary(dot, g, prefix: str = "") -> None:
         box[n] = (n.role, n.op)
         members.setdefault(box[n], []).append(n)
     for key, values in members.items():
-        _summary_node(dot, key, values, prefix)
+        _summary_node(dot, key, values, prefix, sum(1 for v in values if v in marked))
     outs = list(g.output_values.items())
     if outs:
         label = html([f"<B>{escape(style.names_text([nm for nm, _ in outs]), 80)}</B>",
@@ -178,14 +179,18 @@ def draw_op_summary(dot, g, prefix: str = "") -> None:
                  **({"color": colour} if colour else {}))
 
 
-def _summary_node(dot, key, values, prefix) -> None:
+def _summary_node(dot, key, values, prefix, marked) -> None:
     role, op = key
     kind = style.node_kind(values[0], {v.name for v in values} if role == "parameter" else set())
     head = f"{op} × {len(values)}" if op != "input" else f"{role}s × {len(values)}"
     lines = [f"<B>{head}</B>", small(escape(_types_text(values), 60))]
     if op != "input":
         lines.insert(1, small(role))
-    dot.node(_summary_id(key, prefix), html(lines), **style.kind_attrs(kind))
+    attrs = style.kind_attrs(kind)
+    if marked:
+        lines.append(f'<FONT COLOR="{style.MARK_LINE}"><B>✗ {marked} marked</B></FONT>')
+        attrs = style.mark_attrs(attrs)
+    dot.node(_summary_id(key, prefix), html(lines), **attrs)
 
 
 def _summary_id(key, prefix) -> str:

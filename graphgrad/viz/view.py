@@ -36,6 +36,7 @@ class View:
     names: dict = field(default_factory=dict)  # drawn input -> [input names]
     outputs: list = field(default_factory=list)
     hidden: set = field(default_factory=set)  # drawn stand-ins left out (see only_read_forward)
+    marked: set = field(default_factory=set)  # drawn values marked (see marks.py)
     _copies: dict = field(default=None, repr=False)
 
     @property
