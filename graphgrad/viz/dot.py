@@ -3,7 +3,8 @@
 Layout: inputs and parameters on the top rank, forward nodes in a blue cluster, backward nodes in
 an orange one, outputs at the bottom; Jacobian nodes bold and red with their formula; every edge
 labelled with the type of the value it carries. DOT ids come from node ids and input/output names
-(`n3`, `in_x`, `out_loss`), so the same graph always gives the same source.
+(`n3`, `in_x`, `out_loss`), so the same graph always gives the same source. A view too tall for
+one page is folded into side-by-side columns instead (layout.py, folded.py).
 """
 from __future__ import annotations
 

@@ -81,11 +81,12 @@ def test_source_does_not_depend_on_hash_seeds():
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import graphgrad as gg; "
             "from vizgraphs import *; g = tanh_chain_with_backward(40); "
             "print(gg.viz.to_dot(g, threshold=50).source + gg.viz.to_dot(g, summary='ops').source"
-            " + gg.viz.compare(seed_jacobian_backward(), g).source)")
+            " + gg.viz.compare(seed_jacobian_backward(), g).source"
+            " + gg.viz.to_dot(g, summary=False).source)")  # the last one folded, with references
     outs = [subprocess.run([sys.executable, "-c", code, here], capture_output=True, text=True,
                            check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")]
-    assert outs[0] == outs[1] and "× 39" in outs[0]
+    assert outs[0] == outs[1] and "× 39" in outs[0] and "_to_" in outs[0]
 
 
 def test_rnn_steps_collapse_and_show_the_range_of_their_slices():
