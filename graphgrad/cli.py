@@ -13,6 +13,8 @@ import argparse
 import pathlib
 import runpy
 import sys
+import threading
+import time
 
 EXAMPLES = """\
 examples:
@@ -21,6 +23,7 @@ examples:
   graphgrad compile model.py:mlp --style vjp --no-optimize      print the unoptimized VJP code
   graphgrad draw model.py:mlp --stage backward -o mlp.svg       forward + explicit backward graph
   graphgrad draw model.py:mlp --stage compare -o cmp.png        explicit Jacobians beside the rewrite
+  graphgrad draw model.py:mlp --summary none -o all.svg         every node, however many
   graphgrad check model.py:mlp --wrt w1                         exit 1 if gradients are wrong
 """
 
@@ -93,6 +96,10 @@ def _draw_options(p):
                    default="backward",
                    help="forward graph, forward + backward (default), after gg.optimize, or the "
                         "backward and optimized graphs side by side, e.g. --stage compare")
+    p.add_argument("--summary", choices=("ops", "layers", "none"), default=None,
+                   help="collapse repeated layers (layers), draw one box per op kind (ops), or draw "
+                        "every node (none); default: summarize graphs over 300 nodes, "
+                        "e.g. --summary none")
     p.add_argument("-o", "--output", required=True, metavar="OUT.svg", help="picture to write; the "
                    "format comes from the suffix (svg, png, pdf), e.g. -o mlp.png")
 
@@ -180,8 +187,19 @@ def _draw(args) -> int:
         g = grad(g, args.wrt, of=args.of, style=args.style)
     if args.stage == "optimized":
         g = optimize(g)
-    picture = viz.compare(g, optimize(g)) if args.stage == "compare" else g
-    print(f"wrote {viz.render(picture, args.output)}")
+    summary = {"ops": "ops", "layers": "layers", "none": False}.get(args.summary)
+    start = time.perf_counter()
+    progress = threading.Timer(1.0, lambda: print(  # only when drawing takes over a second
+        f"graphgrad: drawing {g.name} ({len(g)} nodes) with Graphviz ...", file=sys.stderr, flush=True))
+    progress.start()
+    try:
+        if args.stage == "compare":
+            path = viz.render(viz.compare(g, optimize(g), summary=summary), args.output)
+        else:
+            path = viz.render(g, args.output, summary=summary)
+    finally:
+        progress.cancel()
+    print(f"wrote {path} ({time.perf_counter() - start:.1f} s)")
     return 0
 
 

@@ -6,6 +6,7 @@ This is the picture the seeds draw by hand: the same gradient before and after t
 from __future__ import annotations
 
 from .dot import SUMMARY_THRESHOLD, add_legend, draw_view, new_digraph, title_label
+from . import layout
 from .style import KINDS
 from .view import check_graph
 
@@ -16,17 +17,24 @@ def compare(before, after, *, titles=("explicit Jacobians", "rewritten"), summar
             threshold=SUMMARY_THRESHOLD, rankdir="TB", legend=True, forward=True):
     """A Digraph with `before` and `after` in two top-level clusters, side by side; DOT ids are
     prefixed `a_` and `b_`. `summary`, `threshold` and `forward` apply to each side as in
-    `to_dot` (`forward=False` leaves out the forward nodes that no backward node reads)."""
+    `to_dot` (`forward=False` leaves out the forward nodes that no backward node reads). A side
+    too tall for a page is folded into columns (see layout.py), the first headed by its title."""
     from .summary import choose_view, draw_op_summary
+
+    from .folded import draw_folded
 
     graphs = (check_graph(before), check_graph(after))
     dot = new_digraph("compare", rankdir)
     kinds = set()
     for prefix, g, title in zip(SIDES, graphs, titles):
+        view = choose_view(g, summary, threshold, forward)
+        fold = layout.plan(view) if view is not None else None
+        if fold is not None and fold.folded:  # columns must be top-level clusters (folded.py)
+            kinds.update(draw_folded(dot, view, fold, prefix, heading=_side_title(g, title)[1:-1]))
+            continue
         with dot.subgraph(name=f"cluster_{prefix}side") as side:
             side.attr(label=_side_title(g, title), style="rounded", color="#999999",
                       fontsize="15", labelloc="t")
-            view = choose_view(g, summary, threshold, forward)
             if view is None:
                 draw_op_summary(side, g, prefix)
             else:

@@ -66,11 +66,46 @@ def size_text(nbytes: int) -> str:
 def attrs_text(node, limit: int = 40) -> str:
     """The node's attributes as one short line (`axis=(1,) keepdims=True`), values as printed;
     attributes that only repeat the output type or a default (`keepdims=False`) are left out."""
-    if node.op in ("constant", "eye"):
+    if node.op in ("constant", "eye") + INDEXED:
         return ""
     shown = [k for k in sorted(node.attrs) if not _implied(node, k, node.attrs[k])]
     text = " ".join(f"{k}={format_attr(node.attrs[k])}" for k in shown)
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+INDEXED = ("slice", "unslice")  # ops whose `index` attribute is drawn as Python spells it
+
+
+def index_text(index, shape, variants=()) -> str:
+    """A canonical slice index as the code spells it: `[:, 2:, 1:7]`, `[3]`, `[::-1]`.
+
+    `shape` is the sliced tensor's. `variants` are the indexes of the copies a drawn node
+    stands for (in a collapsed view); an entry that differs among them is shown as its range
+    (`[0…19]`) or as `…`. Trailing full slices are left out, as people write them.
+    """
+    entries = []
+    for axis, entry in enumerate(index):
+        seen = [v[axis] for v in variants if len(v) > axis] or [entry]
+        if any(v != entry for v in seen):
+            ints = all(isinstance(v, int) for v in seen)
+            entries.append(f"{seen[0]}…{seen[-1]}" if ints else "…")
+        else:
+            entries.append(_entry_text(entry, shape[axis]))
+    while entries and entries[-1] == ":":
+        entries.pop()
+    return "[" + (", ".join(entries) or ":") + "]"
+
+
+def _entry_text(entry, size) -> str:
+    """One canonical entry: an int, or a (start, stop, step) triple with the defaults left out."""
+    if isinstance(entry, int):
+        return str(entry)
+    start, stop, step = entry
+    if step > 0:
+        first, last = ("" if start == 0 else str(start)), ("" if stop >= size else str(stop))
+    else:
+        first, last = ("" if start == size - 1 else str(start)), ("" if stop == -1 else str(stop))
+    return f"{first}:{last}" + ("" if step == 1 else f":{step}")
 
 
 def _implied(node, key, value) -> bool:

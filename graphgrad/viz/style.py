@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..graph import JACOBIAN_OPS
 from ..graph.analysis import nbytes
-from .labels import attrs_text, constant_text, escape, jacobian_formula, size_text, type_text
+from .labels import (INDEXED, attrs_text, constant_text, escape, index_text, jacobian_formula,
+                     size_text, type_text)
 
 FONT = "DejaVu Sans"
 MUTED = "#555555"
@@ -16,6 +17,8 @@ ROLE_FILL = {"forward": "#dbe9f6", "backward": "#fde2c8"}
 ROLE_LINE = {"forward": "#2c6fad", "backward": "#c8650f"}
 CLUSTER_FILL = {"forward": "#f3f8fd", "backward": "#fff6ee"}
 JACOBIAN_FILL, JACOBIAN_LINE = "#f9d6d5", "#b3261e"
+MARK_LINE = "#d81b60"  # magenta: no kind uses it
+MARK_NOTE = f'<FONT COLOR="{MARK_LINE}"><B>✗ marked</B></FONT>'
 
 KINDS = {  # kind -> (shape, fill colour, line colour, extra style)
     "input": ("ellipse", "#eeeeee", "#666666", ""),
@@ -51,6 +54,11 @@ def kind_attrs(kind: str) -> dict:
     return attrs
 
 
+def mark_attrs(attrs: dict) -> dict:
+    """A marked value's attributes: its kind's, with a thick magenta border."""
+    return {**attrs, "color": MARK_LINE, "penwidth": "3.5"}
+
+
 def html(lines) -> str:
     """An HTML-like label from already escaped lines of markup."""
     return "<" + "<BR/>".join(lines) + ">"
@@ -60,9 +68,10 @@ def small(text: str, colour: str = MUTED) -> str:
     return f'<FONT POINT-SIZE="9" COLOR="{colour}">{text}</FONT>'
 
 
-def op_label(node, note: str = "") -> str:
+def op_label(node, note: str = "", variants=()) -> str:
     """`h = matmul` (bold), attributes, then `%3 · f64[64,100]`; Jacobians show their formula
-    and size; `note` (already escaped) adds a last line, e.g. the count of merged copies."""
+    and size; slices read as code (`x[:, 2:]`), with `variants` the indexes of the copies a
+    drawn slice stands for; `note` (already escaped) adds a last line, e.g. a mark."""
     head = f"{escape(node.name)} = {node.op}" if node.name else node.op
     lines = []
     if node.op in JACOBIAN_OPS:
@@ -74,6 +83,8 @@ def op_label(node, note: str = "") -> str:
         lines.append(f"<B>{escape(constant_text(node))}</B>")
         lines.append(small(f"{node.ref} · {type_text(node)}"))
     else:
+        if node.op in INDEXED:
+            head = _indexed_head(node, variants)
         lines.append(f"<B>{head}</B>")
         attrs = attrs_text(node)
         if attrs:
@@ -84,6 +95,18 @@ def op_label(node, note: str = "") -> str:
     return html(lines)
 
 
+def _indexed_head(node, variants) -> str:
+    """`h = x[:, 2:]` for a slice; `unslice [3] of [20,4,3]` for its transpose (zeros with the
+    gradient written at the index). Already escaped."""
+    operand = node.inputs[0]
+    if node.op == "slice":
+        text = f"{operand.name or operand.ref}{index_text(node.attrs['index'], operand.shape, variants)}"
+    else:
+        shape = tuple(node.attrs["shape"])
+        text = f"unslice {index_text(node.attrs['index'], shape, variants)} of [{','.join(map(str, shape))}]"
+    return escape(f"{node.name} = {text}" if node.name else text, 60)
+
+
 def names_text(names: list) -> str:
     """`w1`, or `w0, w1 … w299 (300)` for many merged names."""
     if len(names) <= 3:
@@ -91,10 +114,11 @@ def names_text(names: list) -> str:
     return f"{names[0]}, {names[1]} … {names[-1]} ({len(names)})"
 
 
-def input_label(value, names: list, kind: str) -> str:
-    """The input's name(s) in bold, then `parameter · f64[1000,100]`."""
+def input_label(value, names: list, kind: str, note: str = "") -> str:
+    """The input's name(s) in bold, then `parameter · f64[1000,100]`, then `note` if any."""
     what = "parameter" if kind == "parameter" else "input"
-    return html([f"<B>{escape(names_text(names), 80)}</B>", small(f"{what} · {type_text(value)}")])
+    lines = [f"<B>{escape(names_text(names), 80)}</B>", small(f"{what} · {type_text(value)}")]
+    return html(lines + ([note] if note else []))
 
 
 def output_label(names: list, value) -> str:
@@ -108,10 +132,13 @@ def edge_label(value, count: int) -> str:
     return text if count == 1 else f"{text} ×{count}"
 
 
-def legend_label(kinds) -> str:
-    """A small table: one row per kind drawn, with its fill colour."""
+def legend_label(kinds, marked: bool = False) -> str:
+    """A small table: one row per kind drawn, with its fill colour; a row for marks if any."""
     rows = "".join(
         f'<TR><TD BGCOLOR="{KINDS[k][1]}" WIDTH="18"> </TD><TD ALIGN="LEFT">{KIND_TEXT[k]}</TD></TR>'
         for k in kinds)
+    if marked:
+        rows += (f'<TR><TD BORDER="3" COLOR="{MARK_LINE}" WIDTH="18"><FONT COLOR="{MARK_LINE}">'
+                 '✗</FONT></TD><TD ALIGN="LEFT">marked (e.g. failed its gradient check)</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="3">'
             f'<TR><TD COLSPAN="2"><B>legend</B></TD></TR>{rows}</TABLE>>')

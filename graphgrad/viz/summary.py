@@ -18,12 +18,12 @@ import numpy as np
 from ..graph.errors import GraphError
 from ..graph.printer import format_attr
 from . import style
-from .labels import escape, type_text
+from .labels import INDEXED, escape, type_text
 from .style import html, small
 from .view import Group, View, full_view, only_read_forward
 
 MIN_REPEATS = 3
-MAX_PERIOD = 24
+MAX_PERIOD = 128
 MODES = (None, True, False, "layers", "ops")
 
 
@@ -46,14 +46,23 @@ def _trim(view, forward):
 
 
 def signatures(g) -> np.ndarray:
-    """One small int per node; equal ints mean structurally identical nodes."""
+    """One small int per node; equal ints mean structurally identical nodes. Slices that differ
+    only in their integer indexes (`x[t]` at each step of an RNN) are alike: the drawn copy
+    shows the range (`x[0…19]`)."""
     table, out = {}, []
     for n in g.nodes:
         operands = tuple((v.op, v.shape, v.dtype) for v in n.inputs)
-        attrs = tuple((k, format_attr(n.attrs[k])) for k in sorted(n.attrs))
+        attrs = tuple((k, _attr_key(n, k)) for k in sorted(n.attrs))
         key = (n.op, n.role, n.shape, n.dtype, attrs, operands)
         out.append(table.setdefault(key, len(table)))
     return np.asarray(out, dtype=np.int64)
+
+
+def _attr_key(node, key) -> str:
+    value = node.attrs[key]
+    if key == "index" and node.op in INDEXED:
+        value = tuple("int" if isinstance(e, int) else e for e in value)
+    return format_attr(value)
 
 
 def _best_runs(sig: np.ndarray):
@@ -139,8 +148,9 @@ def _merge_outputs(view: View) -> None:
         merged[key][0].append(name)
 
 
-def draw_op_summary(dot, g, prefix: str = "") -> None:
-    """One box per (role, op) with counts; inputs, parameters and outputs as one box each."""
+def draw_op_summary(dot, g, prefix: str = "", marked=frozenset()) -> None:
+    """One box per (role, op) with counts; inputs, parameters and outputs as one box each; a box
+    holding `marked` values says how many, with the mark's border."""
     params = {name for name in g.input_values if f"grad_{name}" in g.output_values}
     box, members = {}, {}
     for v in g.input_values.values():
@@ -151,7 +161,7 @@ def draw_op_summary(dot, g, prefix: str = "") -> None:
         box[n] = (n.role, n.op)
         members.setdefault(box[n], []).append(n)
     for key, values in members.items():
-        _summary_node(dot, key, values, prefix)
+        _summary_node(dot, key, values, prefix, sum(1 for v in values if v in marked))
     outs = list(g.output_values.items())
     if outs:
         label = html([f"<B>{escape(style.names_text([nm for nm, _ in outs]), 80)}</B>",
@@ -169,14 +179,18 @@ def draw_op_summary(dot, g, prefix: str = "") -> None:
                  **({"color": colour} if colour else {}))
 
 
-def _summary_node(dot, key, values, prefix) -> None:
+def _summary_node(dot, key, values, prefix, marked) -> None:
     role, op = key
     kind = style.node_kind(values[0], {v.name for v in values} if role == "parameter" else set())
     head = f"{op} × {len(values)}" if op != "input" else f"{role}s × {len(values)}"
     lines = [f"<B>{head}</B>", small(escape(_types_text(values), 60))]
     if op != "input":
         lines.insert(1, small(role))
-    dot.node(_summary_id(key, prefix), html(lines), **style.kind_attrs(kind))
+    attrs = style.kind_attrs(kind)
+    if marked:
+        lines.append(f'<FONT COLOR="{style.MARK_LINE}"><B>✗ {marked} marked</B></FONT>')
+        attrs = style.mark_attrs(attrs)
+    dot.node(_summary_id(key, prefix), html(lines), **attrs)
 
 
 def _summary_id(key, prefix) -> str:

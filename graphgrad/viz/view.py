@@ -36,6 +36,8 @@ class View:
     names: dict = field(default_factory=dict)  # drawn input -> [input names]
     outputs: list = field(default_factory=list)
     hidden: set = field(default_factory=set)  # drawn stand-ins left out (see only_read_forward)
+    marked: set = field(default_factory=set)  # drawn values marked (see marks.py)
+    _copies: dict = field(default=None, repr=False)
 
     @property
     def inputs(self) -> list:
@@ -51,6 +53,14 @@ class View:
         """Names of the inputs that get a gradient (the graph has an output `grad_<name>`)."""
         outs = self.graph.output_values
         return {name for name in self.graph.input_values if f"grad_{name}" in outs}
+
+    def copies(self, value) -> list:
+        """The values that a drawn value stands for, in graph order (itself among them)."""
+        if self._copies is None:
+            self._copies = {}
+            for v in list(self.graph.input_values.values()) + list(self.graph.nodes):
+                self._copies.setdefault(self.rep[v], []).append(v)
+        return self._copies.get(value, [value])
 
     def edges(self) -> list:
         """[(src, dst, count, carry)] between drawn values in graph order; `count` merged

@@ -1,8 +1,10 @@
 """Formulas of explicit Jacobians from operand names, subscripts, sizes, short expressions."""
 import numpy as np
+import pytest
 
 import graphgrad as gg
-from graphgrad.viz.labels import expression, jacobian_formula, size_text, subscript
+from graphgrad.viz import style
+from graphgrad.viz.labels import expression, index_text, jacobian_formula, size_text, subscript
 
 
 def jacobian_graph():
@@ -72,3 +74,42 @@ def test_long_kronecker_factors_are_abbreviated():
         total = names[0] + names[1]
     kron = wide.add("kron", [total.value, total.value], role="backward")
     assert jacobian_formula(kron) == f"{total.value.ref} ⊗ {total.value.ref}"
+
+
+def sliced(*keys, shape=(5, 6, 9)):
+    g = gg.Graph("s")
+    x = g.input("x", shape)
+    with g:
+        for key in keys:
+            x[key]
+    return g
+
+
+@pytest.mark.parametrize("key, text", [
+    ((slice(None), slice(2, None), slice(1, 7)), "x[:, 2:, 1:7]"),
+    ((slice(1, None), slice(None, None, 2), 3), "x[1:, ::2, 3]"),
+    (2, "x[2]"), (slice(None, None, -1), "x[::-1]"), (slice(4, 1, -2), "x[:1:-2]"),
+    ((Ellipsis, slice(2, 5)), "x[:, :, 2:5]"), ((slice(None),) * 3, "x[:]"),
+    (slice(3, 3), "x[:0]"), ((slice(None), slice(-3, None)), "x[:, 3:]"),
+    ((slice(0, 4), -1), "x[:4, 5]"),
+])
+def test_slices_read_as_the_code_spells_them(key, text):
+    (node,) = sliced(key).nodes
+    assert f"<B>{text}</B>" in style.op_label(node)
+    assert "index=" not in style.op_label(node)
+    assert eval(text, {"x": np.zeros((5, 6, 9))}).shape == node.shape  # the same meaning
+
+
+def test_index_text_shows_the_range_a_collapsed_slice_stands_for():
+    rows = [(t, (0, 4, 1)) for t in range(20)]
+    assert index_text(rows[0], (20, 4), rows) == "[0…19]"
+    assert index_text(rows[0], (20, 4), [rows[0]] * 3) == "[0]"
+    assert index_text(((0, 2, 1), 1), (4, 3), [((0, 2, 1), 1), ((2, 4, 1), 1)]) == "[…, 1]"
+
+
+def test_unslice_names_its_index_and_shape():
+    g = gg.Graph("u")
+    dy = g.input("dy", (4, 3))
+    node = g.add("unslice", [dy], {"index": (2, (0, 4, 1), (0, 3, 1)), "shape": (20, 4, 3)},
+                 role="backward")
+    assert "unslice [2] of [20,4,3]" in style.op_label(node)

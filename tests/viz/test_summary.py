@@ -5,7 +5,7 @@ import graphgrad as gg
 from graphgrad.viz.dot import value_id
 from graphgrad.viz.summary import collapsed_view, find_groups
 from dotparse import parse
-from vizgraphs import seed_forward, tanh_chain, tanh_chain_with_backward
+from vizgraphs import rnn, seed_forward, tanh_chain, tanh_chain_with_backward
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,20 @@ def test_source_does_not_depend_on_hash_seeds():
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import graphgrad as gg; "
             "from vizgraphs import *; g = tanh_chain_with_backward(40); "
             "print(gg.viz.to_dot(g, threshold=50).source + gg.viz.to_dot(g, summary='ops').source"
-            " + gg.viz.compare(seed_jacobian_backward(), g).source)")
+            " + gg.viz.compare(seed_jacobian_backward(), g).source"
+            " + gg.viz.to_dot(g, summary=False).source)")  # the last one folded, with references
     outs = [subprocess.run([sys.executable, "-c", code, here], capture_output=True, text=True,
                            check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")]
-    assert outs[0] == outs[1] and "× 39" in outs[0]
+    assert outs[0] == outs[1] and "× 39" in outs[0] and "_to_" in outs[0]
+
+
+def test_rnn_steps_collapse_and_show_the_range_of_their_slices():
+    """x[t] at each step differs only in t: the steps still collapse, drawn as x[1…19]."""
+    g = gg.optimize(gg.grad(rnn(20), ["wx", "wh", "b"]))
+    assert len(g) > gg.viz.SUMMARY_THRESHOLD
+    d = parse(gg.viz.to_dot(g).source)
+    labels = " ".join(a.get("label", "") for a in d.nodes.values())
+    assert "<B>x[0]</B>" in labels and "<B>x[1…19]</B>" in labels
+    assert "× 19" in " ".join(a["label"] for a in d.cluster_attrs.values())
+    assert len(d.nodes) < 80

@@ -114,3 +114,43 @@ def tanh_chain_with_backward(layers=300, width=4):
     for i in range(layers):
         g.output(f"grad_w{i}", grads[f"w{i}"])
     return g
+
+
+def rnn(steps=20, batch=4, d_in=3, hidden=5):
+    """h = tanh(x[t] @ wx + h @ wh + b) over `steps` slices of one input x, loss at the end:
+    the issue's RNN (with --wrt wx,wh,b it is 363 nodes after optimize)."""
+    g = gg.Graph("rnn")
+    x = g.input("x", (steps, batch, d_in))
+    wx, wh, b = g.input("wx", (d_in, hidden)), g.input("wh", (hidden, hidden)), g.input("b", (hidden,))
+    h, y = g.input("h0", (batch, hidden)), g.input("y", (batch, hidden))
+    with g:
+        for t in range(steps):
+            h = gg.tanh(x[t] @ wx + h @ wh + b)
+        g.output("loss", gg.sum(gg.square(h - y)))
+    return g
+
+
+def attention(batch=2, tokens=4, width=8):
+    """softmax(q @ kᵀ / sqrt(d)) @ v with q, k, v = x·w (matmuls, reshapes, transposes)."""
+    import numpy as np
+
+    g = gg.Graph("attention")
+    x = g.input("x", (batch, tokens, width))
+    ws = [g.input(n, (width, width)) for n in ("wq", "wk", "wv")]
+    with g:
+        flat = x.reshape(batch * tokens, width)
+        q, k, v = ((flat @ w).reshape(batch, tokens, width) for w in ws)
+        out = gg.softmax(q @ k.transpose(0, 2, 1) / np.sqrt(width), axis=-1) @ v
+        g.output("loss", gg.sum(gg.square(out[:, 1:, 2:7])))
+    return g
+
+
+def varied_mlp(layers, batch=2):
+    """tanh layers of widths 3, 4, 5, …: no two layers alike, so nothing collapses."""
+    g = gg.Graph("varied")
+    h = g.input("x", (batch, 3))
+    with g:
+        for i in range(layers):
+            h = gg.tanh(h @ g.input(f"w{i}", (3 + i, 4 + i)))
+        g.output("loss", gg.sum(h * h))
+    return g
