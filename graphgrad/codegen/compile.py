@@ -92,6 +92,11 @@ class CompiledFunction:
                 return self._fn(*bind_arguments(self._specs, args, {}).values())
         return self._fn(*args)
 
+    def _repr_markdown_(self):
+        """Jupyter shows a compiled function as its generated source, highlighted."""
+        fence = "~~~" if "```" in self.source else "```"
+        return f"{fence}python\n{self.source.rstrip()}\n{fence}\n"
+
     def __repr__(self):
         ins = ", ".join(f"{n}: {format_type(s.shape, s.dtype)}" for n, s in self._specs.items())
         return f"<compiled {self.backend} function {self.__name__}({ins})>"

@@ -12,13 +12,13 @@ import graphviz
 
 from ..graph.analysis import largest_intermediate
 from ..graph.errors import GraphError
+from ..graph.ir import ROLES
 from . import layout, style
 from .labels import INDEXED, escape, size_text
 from .style import FONT, MUTED, small
 from .view import View, check_graph, full_view
 
 SUMMARY_THRESHOLD = 300  # graphs with more op nodes than this are summarized when summary=None
-ROLES = ("forward", "backward")
 
 
 def to_dot(g, *, title=None, marks=None, summary=None, threshold=SUMMARY_THRESHOLD, rankdir="TB",

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..graph.ir import ROLES
+
 from .view import View
 
 MAX_RANKS = 36  # ranks per column: about 36 × 1.1 in ≈ 3,800 px at 96 dpi
 LONG_EDGE = 8  # in a folded picture, an edge spanning more ranks than this becomes a reference
 LEAFY_DEPTH = 2  # values this close to the inputs (x[t], wᵀ, x[t] @ w) sit above their reader
-ROLES = ("forward", "backward")
 
 
 @dataclass

@@ -13,9 +13,9 @@ from .labels import (INDEXED, attrs_text, constant_text, escape, index_text, jac
 
 FONT = "DejaVu Sans"
 MUTED = "#555555"
-ROLE_FILL = {"forward": "#dbe9f6", "backward": "#fde2c8"}
-ROLE_LINE = {"forward": "#2c6fad", "backward": "#c8650f"}
-CLUSTER_FILL = {"forward": "#f3f8fd", "backward": "#fff6ee"}
+ROLE_FILL = {"forward": "#dbe9f6", "backward": "#fde2c8", "tangent": "#e6dcf5"}
+ROLE_LINE = {"forward": "#2c6fad", "backward": "#c8650f", "tangent": "#6a3d9a"}
+CLUSTER_FILL = {"forward": "#f3f8fd", "backward": "#fff6ee", "tangent": "#f7f3fc"}
 JACOBIAN_FILL, JACOBIAN_LINE = "#f9d6d5", "#b3261e"
 MARK_LINE = "#d81b60"  # magenta: no kind uses it
 MARK_NOTE = f'<FONT COLOR="{MARK_LINE}"><B>✗ marked</B></FONT>'
@@ -26,11 +26,12 @@ KINDS = {  # kind -> (shape, fill colour, line colour, extra style)
     "constant": ("note", "#ffffff", "#888888", ""),
     "forward": ("box", ROLE_FILL["forward"], ROLE_LINE["forward"], ",rounded"),
     "backward": ("box", ROLE_FILL["backward"], ROLE_LINE["backward"], ",rounded"),
+    "tangent": ("box", ROLE_FILL["tangent"], ROLE_LINE["tangent"], ",rounded"),
     "jacobian": ("box3d", JACOBIAN_FILL, JACOBIAN_LINE, ",bold"),
     "output": ("invhouse", "#d9f2d9", "#2e7d32", ""),
 }
 KIND_TEXT = {"input": "input", "parameter": "parameter (gets a gradient)", "constant": "constant",
-             "forward": "forward op", "backward": "backward op",
+             "forward": "forward op", "backward": "backward op", "tangent": "tangent (forward-mode) op",
              "jacobian": "explicit Jacobian (⊗, diag, I)", "output": "output"}
 
 

@@ -20,7 +20,7 @@ from ..graph.printer import format_attr
 from . import style
 from .labels import INDEXED, escape, type_text
 from .style import html, small
-from .view import Group, View, full_view, only_read_forward
+from .view import parameters, Group, View, full_view, only_read_forward
 
 MIN_REPEATS = 3
 MAX_PERIOD = 128
@@ -151,7 +151,7 @@ def _merge_outputs(view: View) -> None:
 def draw_op_summary(dot, g, prefix: str = "", marked=frozenset()) -> None:
     """One box per (role, op) with counts; inputs, parameters and outputs as one box each; a box
     holding `marked` values says how many, with the mark's border."""
-    params = {name for name in g.input_values if f"grad_{name}" in g.output_values}
+    params = parameters(g)
     box, members = {}, {}
     for v in g.input_values.values():
         key = ("parameter" if v.name in params else "input", "input")

@@ -50,9 +50,7 @@ class View:
 
     @property
     def parameters(self) -> set:
-        """Names of the inputs that get a gradient (the graph has an output `grad_<name>`)."""
-        outs = self.graph.output_values
-        return {name for name in self.graph.input_values if f"grad_{name}" in outs}
+        return parameters(self.graph)
 
     def copies(self, value) -> list:
         """The values that a drawn value stands for, in graph order (itself among them)."""
@@ -76,6 +74,11 @@ class View:
                 key = (src, dst, carry)
                 found[key] = found.get(key, 0) + 1
         return [(s, d, count, carry) for (s, d, carry), count in found.items()]
+
+
+def parameters(g) -> set:
+    """Names of the inputs that get a gradient, as the graph records its gradient outputs."""
+    return {of for of, _ in g.gradients.values()}
 
 
 def check_graph(g) -> Graph:

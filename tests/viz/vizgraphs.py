@@ -60,6 +60,7 @@ def seed_jacobian_backward(n=4, d_in=5, h=3, d_out=2):
     grad_w1.name, grad_w2.name = "grad_w1", "grad_w2"
     g.output("grad_w1", grad_w1)
     g.output("grad_w2", grad_w2)
+    g.gradients.update(grad_w1=("w1", 1), grad_w2=("w2", 1))  # hand-built: say which are gradients
     return g
 
 
@@ -90,6 +91,7 @@ def small_jacobian():
     grad_w.name = "grad_w"
     g.output("loss", loss)
     g.output("grad_w", grad_w)
+    g.gradients["grad_w"] = ("w", 1)
     return g
 
 
@@ -113,6 +115,7 @@ def tanh_chain_with_backward(layers=300, width=4):
         grad = g.add("matmul", [da, g.add("transpose", [w], {"axes": None}, **b)], **b)
     for i in range(layers):
         g.output(f"grad_w{i}", grads[f"w{i}"])
+        g.gradients[f"grad_w{i}"] = (f"w{i}", 1)
     return g
 
 
