@@ -120,9 +120,10 @@ def _require_jax(g):
         raise GraphError("the jax backend needs jax: pip install 'graphgrad[jax]' (or jax itself); "
                          "gg.export(g, path, 'jax') still writes the module") from None
     values = list(g.input_values.values()) + list(g.nodes)
-    if not jax.config.jax_enable_x64 and any(v.dtype == "float64" for v in values):
-        raise GraphError(f"graph {g.name!r} computes in float64 but jax's x64 mode is off, so jax "
-                         "would silently compute in float32; run "
+    wide = sorted({v.dtype for v in values} & {"float64", "int64"})
+    if not jax.config.jax_enable_x64 and wide:
+        raise GraphError(f"graph {g.name!r} computes in {' and '.join(wide)} but jax's x64 mode is off, so jax "
+                         "would silently compute in 32 bits; run "
                          "jax.config.update('jax_enable_x64', True) first, or declare the graph "
                          "with gg.f32")
 

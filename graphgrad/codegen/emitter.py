@@ -164,7 +164,7 @@ class _Module:
         imports = list(self.backend.imports)
         for h in helpers:
             imports += [i for i in self.backend.helpers[h][1] if i not in imports]
-        uses64 = any(v.dtype == "float64" for v in (*self.g.input_values.values(), *self.g.nodes))
+        uses64 = any(v.dtype in ("float64", "int64") for v in (*self.g.input_values.values(), *self.g.nodes))
         parts = [layout.module_doc(self.fname, self.g, self.backend.name, uses64) + "\n" +
                  "\n".join(sorted(imports, key=layout.import_order))]
         parts += [self.backend.helpers[h][0] for h in helpers]

@@ -53,6 +53,9 @@ class ScalarLiteral:
         if dtype == "bool":
             self.arg = "True" if bool(value) else "False"
             self.obj = f"{mod}.bool_({self.arg})"
+        elif dtype.startswith("int"):
+            self.arg = str(int(value))  # a Python int: numpy keeps the array's integer dtype
+            self.obj = f"{dtype_text(dtype, mod)}({self.arg})"
         else:
             text = float_text(value, dtype, mod)
             self.obj = f"{dtype_text(dtype, mod)}({text})"
@@ -83,6 +86,8 @@ def array_literal(value: np.ndarray, mod: str) -> str:
     def item(v):
         if dtype == "bool":
             return "True" if v else "False"
+        if dtype.startswith("int"):
+            return str(int(v))
         return float_text(v, dtype, mod)
 
     def nested(a):
@@ -96,7 +101,7 @@ def array_literal(value: np.ndarray, mod: str) -> str:
 
 def table_literal(value: np.ndarray, helper: str) -> str:
     """A large array as a call of the `_constant` helper on its little-endian raw bytes."""
-    code = value.dtype.newbyteorder("<").str if value.dtype.kind == "f" else "|b1"
+    code = value.dtype.newbyteorder("<").str if value.dtype.kind in "fi" else "|b1"
     raw = np.ascontiguousarray(value, dtype=code).tobytes()
     text = base64.b64encode(raw).decode("ascii")
     chunks = [text[i:i + _B64_LINE] for i in range(0, len(text), _B64_LINE)] or [""]

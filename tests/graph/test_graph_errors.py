@@ -241,6 +241,19 @@ CASES = [  # (id, action, exception type, key words of the message)
      ["cast", "(2,)", "int8", FILE]),
     ("power_nan_exponent", lambda: add_node("power", [(2,)], {"exponent": float("nan")}), GraphError,
      ["power", "(2,)", "finite", FILE]),
+    # the models' ops
+    ("kernel_larger_than_padded_input", lambda: gg.conv2d(*xs((1, 1, 2, 2), (1, 1, 3, 3))), ShapeError,
+     ["conv", "(1, 1, 2, 2)", "(1, 1, 3, 3)", "larger than the padded input", FILE]),
+    ("channels_not_divisible_by_groups", lambda: gg.conv2d(*xs((1, 3, 4, 4), (2, 1, 3, 3)), groups=2),
+     ShapeError, ["conv", "(1, 3, 4, 4)", "(2, 1, 3, 3)", "groups=2", FILE]),
+    ("float_index_tensor", lambda: gg.take(*xs((3, 4), ((2,), "float64")), axis=0), DTypeError,
+     ["take", "(3, 4)", "(2,)", "integer", FILE]),
+    ("take_along_axis_out_of_range", lambda: gg.take_along_axis(*xs((3, 4), ((3, 1), "int64")), axis=2),
+     ShapeError, ["take_along_axis", "(3, 4)", "(3, 1)", "axis 2", FILE]),
+    ("conv_rank", lambda: gg.conv2d(*xs((3, 4, 4), (2, 3, 3, 3))), ShapeError, ["conv2d", "(3, 4, 4)"]),
+    ("pool_kernel_type", lambda: gg.max_pool2d(x(1, 1, 4, 4), 1.5), GraphError, ["max_pool2d", "1.5"]),
+    ("one_hot_float_labels", lambda: gg.one_hot(x(3), 4), DTypeError, ["one_hot", "float64"]),
+    ("einsum_ellipsis", lambda: gg.einsum("...i->i", x(3)), ShapeError, ["einsum", "ellipsis", FILE]),
 ]
 
 
