@@ -5,6 +5,17 @@ from __future__ import annotations
 from .backend import SHARED, axis_text, index_text, shape_text
 
 _HELPERS = {
+    "_check_arg": ('''\
+def _check_arg(name, value, shape, dtype):
+    """Input `name` as an array of `shape` and `dtype`, or a ValueError saying what came instead."""
+    value = jnp.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"input {name!r}: expected shape {shape}, got {value.shape}")
+    if value.dtype != dtype:
+        raise ValueError(f"input {name!r}: expected dtype {dtype}, got {value.dtype} "
+                         f"(shape {value.shape}); convert it with .astype({dtype!r})")
+    return value
+''', ()),
     "_conv": ('''\
 def _conv(x, w, stride, padding, dilation, groups):
     """Convolution (cross-correlation) of x (N, C, *spatial) with w (O, C // groups, *kernel)."""

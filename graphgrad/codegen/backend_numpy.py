@@ -6,6 +6,17 @@ from ..graph import kernels
 from .backend import SHARED, _einsum, axis_text, index_text, kernel, shape_text
 
 _HELPERS = {
+    "_check_arg": ('''\
+def _check_arg(name, value, shape, dtype):
+    """Input `name` as an array of `shape` and `dtype`, or a ValueError saying what came instead."""
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"input {name!r}: expected shape {shape}, got {value.shape}")
+    if value.dtype != dtype:
+        raise ValueError(f"input {name!r}: expected dtype {dtype}, got {value.dtype} "
+                         f"(shape {value.shape}); convert it with .astype({dtype!r})")
+    return value
+''', ()),
     "_sigmoid": kernel(kernels.sigmoid),
     "_softmax": kernel(kernels.softmax),
     "_log_softmax": kernel(kernels.log_softmax),

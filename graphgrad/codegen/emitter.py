@@ -19,6 +19,8 @@ from ..graph.ir import ROLES, check_name
 from ..graph.spec import format_type
 from . import layout
 from .backend import Ctx, Expr, render
+from .literals import shape_text
+from ..graph.provenance import describe as provenance
 from .backend_jax import JAX
 from .backend_numpy import NUMPY
 from .liveness import FREE_NOW_BYTES, deaths, frees, live_nodes
@@ -39,10 +41,18 @@ def get_backend(backend):
         raise GraphError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}") from None
 
 
-def emit(g, backend="numpy", *, name=None) -> str:
+COMMENTS = ("short", "full", "none")
+
+
+def emit(g, backend="numpy", *, name=None, comments="short", check_args=False) -> str:
     """Source of a Python module defining `name` (default `g.name`), which takes the graph inputs
-    in order and returns the outputs in order (one output bare, several as a tuple)."""
-    return emit_compiled(g, backend, name=name)[0]
+    in order and returns the outputs in order (one output bare, several as a tuple).
+
+    `comments`: "short" ends each statement with its op and type, "full" also says where a value
+    came from (the forward node a backward statement differentiates, its line in the user's file,
+    the rule and the identities that rewrote it), "none" writes none. `check_args` makes the
+    function check each argument's shape and dtype itself (ValueError naming the input)."""
+    return emit_compiled(g, backend, name=name, comments=comments, check_args=check_args)[0]
 
 
 def function_name(g, backend, name=None) -> str:
@@ -55,12 +65,14 @@ def function_name(g, backend, name=None) -> str:
 
 
 @collector_paused
-def emit_compiled(g, backend="numpy", *, name=None):
+def emit_compiled(g, backend="numpy", *, name=None, comments="short", check_args=False):
     """(source, code object, function name): the module of `emit`, compiled once to prove that
     it parses (and reused by `gg.compile` to load it)."""
     backend = get_backend(backend)
+    if comments not in COMMENTS:
+        raise GraphError(f"comments must be one of {', '.join(map(repr, COMMENTS))}, got {comments!r}")
     name = function_name(g, backend, name)
-    source = _Module(g, backend, name).source()
+    source = _Module(g, backend, name, comments, bool(check_args)).source()
     filename = f"<graphgrad {backend.name}: {name}>"
     try:
         code = builtins.compile(source, filename, "exec")
@@ -73,12 +85,13 @@ def emit_compiled(g, backend="numpy", *, name=None):
 class _Module:
     """The state of one emission: names, module-level constants, statements and helpers used."""
 
-    def __init__(self, g, backend, fname):
+    def __init__(self, g, backend, fname, comments="short", check_args=False):
         check_name(fname, "function name")
         if fname in MODULE_NAMES or fname in backend.helpers:
             raise GraphError(f"function name {fname!r} would shadow a name the module needs; "
                              "pass another name=")
         self.g, self.backend, self.fname = g, backend, fname
+        self.comments, self.check_args = comments, check_args
         self.namer = Namer(reserved=[fname, *backend.helpers])
         self.operands = {}   # value -> its Expr (a variable, literal or inlined expression)
         self.reads = {}      # value written inline -> the values whose variables its text reads
@@ -179,15 +192,30 @@ class _Module:
         keep = set(self.outputs) | set(self.g.input_values.values()) | \
             {v for v in self.operands if getattr(v, "op", None) == "constant"}
         freed = frees(deaths([(v, ops) for v, _, _, ops in statements], keep))
-        lines, section = [], None
+        lines, section = self._argument_checks(), None
         roles = [v.role for v, *_ in statements]
-        split = roles == sorted(roles, key=ROLES.index) and len(set(roles)) == 2
+        split = roles == sorted(roles, key=ROLES.index) and len(set(roles)) >= 2
         for (node, target, expr, _), dead in zip(statements, freed):
             if split and node.role != section:
                 section = node.role
                 lines.append(f"# {section} pass")
-            lines.append(f"{target} = {expr}  # {node.op} {format_type(node.shape, node.dtype)}")
+            lines.append(f"{target} = {expr}{self._comment(node)}")
             if dead:
                 lines.append(f"del {', '.join(self.operands[v].arg for v in dead)}")
         results = [self.operands[v].arg for v in self.g.output_values.values()]
         return lines + layout.return_lines(results, layout.WIDTH - 4)
+
+    def _argument_checks(self) -> list:
+        """`x = _check_arg("x", x, (64, 1000), "float64")` per input, when asked for."""
+        if not self.check_args:
+            return []
+        return [f"{param} = _check_arg({name!r}, {param}, {shape_text(spec.shape)}, {spec.dtype!r})"
+                for param, (name, spec) in zip(self.params, self.g.inputs.items())]
+
+    def _comment(self, node) -> str:
+        if self.comments == "none":
+            return ""
+        text = f"{node.op} {format_type(node.shape, node.dtype)}"
+        if self.comments == "full":
+            text = provenance(node) or text
+        return f"  # {text}"

@@ -7,10 +7,16 @@ from .compile import optimized
 from .emitter import emit, get_backend
 
 
-def export(g, path, backend="numpy", *, optimize=True, name=None) -> pathlib.Path:
-    """Write the module computing `g` (optimized first unless `optimize=False`) to `path`."""
+def export(g, path, backend="numpy", *, optimize=True, name=None, check_args=True,
+           comments="short") -> pathlib.Path:
+    """Write the module computing `g` (optimized first unless `optimize=False`) to `path`.
+
+    With `check_args` (the default) the function checks each argument's shape and dtype, as
+    `gg.compile`'s wrapper does, raising ValueError naming the input; `check_args=False` leaves
+    the checks out for a hot loop (they cost about a microsecond per argument)."""
     be = get_backend(backend)
-    return write_module(emit(optimized(g, optimize), be, name=name), path)
+    return write_module(emit(optimized(g, optimize), be, name=name, check_args=check_args,
+                             comments=comments), path)
 
 
 def write_module(source: str, path) -> pathlib.Path:

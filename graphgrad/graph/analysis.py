@@ -23,7 +23,7 @@ def copy_graph(graph: Graph, *, name: str | None = None, outputs: bool = True):
         mapping[v] = new._declare(v.name, v.spec)
     for node in graph.nodes:  # the nodes passed the op table's checks already
         mapping[node] = new._append(node.op, tuple([mapping[v] for v in node.inputs]), node.attrs,
-                                    node.spec, node.role, node.name)
+                                    node.spec, node.role, node.name, node.meta)
     if outputs:
         for n, v in graph.output_values.items():
             new.output(n, mapping[v])

@@ -17,6 +17,7 @@ from .attrs import attrs_key
 from .errors import GraphError, user_site
 from .optable import lookup, prepare_attrs
 from .printer import format_graph
+from .provenance import Provenance
 from .spec import TensorSpec, check_dtype, check_shape, check_size, format_type
 
 ROLES = ("forward", "backward", "tangent")  # tangent: forward-mode derivative nodes
@@ -64,12 +65,14 @@ class Input:
 class Node:
     """One SSA op node; `inputs` are earlier nodes or graph inputs; attributes are never mutated."""
 
-    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "role", "name", "spec", "_gref",
-                 "__weakref__")
+    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "role", "name", "spec", "meta",
+                 "_gref", "__weakref__")
 
-    def __init__(self, gref, id, op, inputs, attrs, spec, role, name):
+    def __init__(self, gref, id, op, inputs, attrs, spec, role, name, meta=None):
+        """`meta` is the node's Provenance (graph/provenance.py), or None."""
         self._gref, self.id, self.op, self.inputs, self.attrs = gref, id, op, inputs, attrs
         self.shape, self.dtype, self.role, self.name, self.spec = spec.shape, spec.dtype, role, name, spec
+        self.meta = meta
 
     @property
     def graph(self):
@@ -96,6 +99,7 @@ class Scope:
         if role not in ROLES:
             raise GraphError(f"role must be one of {ROLES}, got {role!r}")
         self.graph, self.role, self.shared = graph, role, {}
+        self.meta = None  # the Provenance given to the nodes made while it is set
 
     def __enter__(self):
         self.graph._scopes.append(self)
@@ -189,6 +193,7 @@ class Graph:
         if opdef.arity is not None and len(inputs) != opdef.arity:
             raise GraphError(f"{op} takes {opdef.arity} operand(s), got {len(inputs)}")
         scope = self._scopes[-1] if self._scopes and role is None else None
+        explicit = role
         if role is None:
             role = scope.role if scope is not None else "forward"
         elif role not in ROLES:
@@ -201,18 +206,19 @@ class Graph:
         except GraphError as e:  # ShapeError, DTypeError, or a bad attribute: name the user's line
             detail = f" with operand shapes {_describe(inputs)}" if inputs else ""
             raise type(e)(f"{op}{detail}: {e} (at {user_site()})") from None
-        if scope is None:
-            return self._append(op, inputs, attrs, spec, role, name)
+        if scope is None:  # traced by the user (no scope, no role given): remember their line
+            meta = Provenance(site=user_site()) if not self._scopes and explicit is None else None
+            return self._append(op, inputs, attrs, spec, role, name, meta)
         key = (op, inputs, attrs_key(opdef.attrs, attrs))
         node = scope.shared.get(key)
         if node is None:
-            node = scope.shared[key] = self._append(op, inputs, attrs, spec, role, name)
+            node = scope.shared[key] = self._append(op, inputs, attrs, spec, role, name, scope.meta)
         return node
 
-    def _append(self, op, inputs, attrs, spec, role, name) -> Node:
+    def _append(self, op, inputs, attrs, spec, role, name, meta=None) -> Node:
         """Append a node whose attributes and type are already checked: for `add`, and for the
         pass builder and `copy_graph`, which copy nodes onto operands of the same types."""
-        node = Node(self._ref, len(self._nodes), op, inputs, attrs, spec, role, name)
+        node = Node(self._ref, len(self._nodes), op, inputs, attrs, spec, role, name, meta)
         self._nodes.append(node)
         return node
 

@@ -8,10 +8,12 @@ keeps names like `grad_w1`. Everything here is linear in the number of nodes.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from ..graph import Graph, GraphError, Node
 from ..graph.analysis import live_nodes
 from ..graph.optable import lookup, prepare_attrs
+from ..graph.provenance import Provenance
 
 
 class Proto:
@@ -52,6 +54,7 @@ class Builder:
         self.role = "forward"
         self.fired = 0  # how many rewrites applied: 0 means the fixed point was reached
         self.last = None  # the last rule that fired
+        self.identities = []  # (new node, identity) for provenance, filled in by rebuild
         self.map = {v: self.graph._declare(v.name, v.spec) for v in old.input_values.values()}
 
     def add(self, op, inputs, attrs=None):
@@ -65,7 +68,8 @@ class Builder:
         if inputs is not node.inputs and not _same_types(inputs, node.inputs):
             raise GraphError(f"copy of {node.ref}: operands {_describe(inputs)} do not have the "
                              f"types of its operands {_describe(node.inputs)}")
-        return self.graph._append(node.op, inputs, node.attrs, node.spec, self.role, node.name)
+        return self.graph._append(node.op, inputs, node.attrs, node.spec, self.role, node.name,
+                                  getattr(node, "meta", None))
 
     def make(self, op, inputs, attrs=None, like=None):
         """The simplest value for op(inputs): the first rule that fires, else a new node.
@@ -75,6 +79,7 @@ class Builder:
         if not rules:
             return self.copy(like, inputs) if like is not None else self.add(op, inputs, attrs)
         proto = Proto(op, inputs, attrs, like)
+        made_from = len(self.graph._nodes)  # nodes from here on are this rewrite's
         for rule in rules:
             out = rule.apply(proto, self)
             if out is not None:
@@ -84,6 +89,8 @@ class Builder:
                                        f"from {proto.shape} {proto.dtype} to {out.shape} {out.dtype}")
                 self.fired += 1
                 self.last = rule
+                for made in self.graph._nodes[made_from:]:  # the nodes it made: say which identity
+                    self.identities.append((made, rule.algebra))
                 return out
         # the op table has just checked this node: add it without checking again
         return self.copy(like if like is not None else proto, proto.inputs)
@@ -106,15 +113,33 @@ def rebuild(graph: Graph, visit=None, *, rules=None, name=None):
             continue
         b.role = node.role
         inputs = [b.map[v] for v in node.inputs]
+        first = len(b.graph._nodes)
         value = b.copy(node, inputs) if visit is None else visit(b, node, inputs)
-        if isinstance(value, Node) and value.name is None and node.name is not None:
-            value.name = node.name  # the replacement inherits the name hint
+        for made, algebra in b.identities:  # the provenance of what a rewrite made: what it rewrote
+            meta = made.meta or node.meta or Provenance()
+            if algebra not in meta.identities:
+                made.meta = meta.rewritten(algebra)
+        b.identities.clear()
+        if isinstance(value, Node):  # a replacement inherits the name hint and the provenance
+            if value.name is None and node.name is not None:
+                value.name = node.name
+            if node.meta is not None and (value.meta is None or value.id >= first
+                                          or (node.meta.wrt and not value.meta.wrt)):
+                value.meta = merge(node.meta, value.meta)
         b.map[node] = value
     for out_name, v in graph.output_values.items():
         b.graph.output(out_name, b.map[v])
     b.graph.gradients = dict(graph.gradients)
     b.graph.passes = graph.passes + ((name,) if name else ())
     return b.graph, b
+
+
+def merge(old, new):
+    """The provenance of a node that replaces `old`'s: `old`'s account, with `new`'s identities."""
+    if new is None or new is old:
+        return old
+    identities = old.identities + tuple(a for a in new.identities if a not in old.identities)
+    return replace(old, identities=identities)
 
 
 def drop_dead(built: Graph) -> Graph:

@@ -13,6 +13,7 @@ import graphviz
 from ..graph.analysis import largest_intermediate
 from ..graph.errors import GraphError
 from ..graph.ir import ROLES
+from ..graph.provenance import describe
 from . import layout, style
 from .labels import INDEXED, escape, size_text
 from .style import FONT, MUTED, small
@@ -141,6 +142,9 @@ def _draw_node(container, view, node, params, prefix) -> str:
     variants = [n.attrs["index"] for n in view.copies(node)] if node.op in INDEXED else ()
     marked = node in view.marked
     attrs = style.kind_attrs(kind)
+    origin = describe(node)
+    if origin:  # where the node came from, as a tooltip in SVG (user text: escaped)
+        attrs = {**attrs, "tooltip": escape(origin, 300)}
     container.node(value_id(node, prefix),
                    style.op_label(node, style.MARK_NOTE if marked else "", variants),
                    **(style.mark_attrs(attrs) if marked else attrs))

@@ -13,12 +13,23 @@ NO_GRADIENT = None  # the rule of an op through which no gradient flows
 
 
 class Rule:
-    """Both derivatives of one op (see the module docstring for the two signatures)."""
+    """Both derivatives of one op (see the module docstring for the two signatures), and `doc`:
+    the formula of each operand's contribution in the compact style (a string for all operands,
+    or one per operand), and `jacobian` the explicit product it comes from in the Jacobian style,
+    for comments in generated code."""
 
-    __slots__ = ("vjp", "jvp")
+    __slots__ = ("vjp", "jvp", "doc", "jacobian")
 
-    def __init__(self, vjp, jvp):
-        self.vjp, self.jvp = vjp, jvp
+    def __init__(self, vjp, jvp, doc="", jacobian=None):
+        self.vjp, self.jvp, self.doc, self.jacobian = vjp, jvp, doc, jacobian
+
+    def describe(self, operand: int, style: str) -> str:
+        """The formula of operand `operand`'s contribution, as generated code's comments say it."""
+        pick = (lambda d: d[operand] if isinstance(d, tuple) else d)
+        text = pick(self.doc)
+        if style == "jacobian" and self.jacobian:
+            text += f", from {pick(self.jacobian)}"
+        return text
 
 
 def partials(*fs) -> Rule:
@@ -49,7 +60,7 @@ def partials(*fs) -> Rule:
                 part = elementwise_tangent(y, t, d) if style == "jacobian" else broadcast(d * t, y.shape)
             total = part if total is None else total + part
         return total
-    return Rule(reverse, forward)
+    return Rule(reverse, forward, doc="G ⊙ ∂y/∂x", jacobian="diag(vec(∂y/∂x))ᵀ·vec(G)")
 
 
 def _name_partial(d, y, x) -> None:
@@ -72,7 +83,7 @@ def linear(*fs) -> Rule:
         filled = [x if fs and fs[i] is None else (t if t is not None else zeros(x))
                   for i, (x, t) in enumerate(zip(xs, ts))]
         return apply(y.value.op, *filled, **attrs)
-    return Rule(vjp(*fs), forward)
+    return Rule(vjp(*fs), forward, doc="the op's transpose applied to G")
 
 
 def zeros(x):

@@ -13,6 +13,7 @@ from ...graph import FLOAT_DTYPES, GraphError, Tensor
 from ...graph.analysis import collector_paused, copy_graph
 from .checks import check_style, pick_wrt, rule_of
 from .rules import NO_GRADIENT, zeros
+from ...graph.provenance import Provenance, summary
 
 
 @collector_paused
@@ -31,7 +32,7 @@ def jvp(g, wrt=None, *, style="jacobian"):
     declared = new.input_values
     tangents = {declared[n]: new.add_input(f"tangent_{n}", declared[n].shape, declared[n].dtype)
                 for n in wrt}
-    with new.role("tangent"):
+    with new.role("tangent") as scope:
         for node in list(new.nodes):
             ts = [tangents.get(v) for v in node.inputs]
             if node.dtype not in FLOAT_DTYPES or all(t is None for t in ts):
@@ -39,6 +40,7 @@ def jvp(g, wrt=None, *, style="jacobian"):
             rule = rule_of(node.op)
             if rule is NO_GRADIENT:
                 continue
+            scope.meta = Provenance(of=summary(node), rule="tangent: J·v")
             t = rule.jvp(tuple(None if t is None else Tensor(t, new) for t in ts), Tensor(node, new),
                          tuple(Tensor(v, new) for v in node.inputs), node.attrs, style)
             if t is None:
@@ -49,6 +51,7 @@ def jvp(g, wrt=None, *, style="jacobian"):
             if node.name and t.name is None and t.role == "tangent":
                 t.name = f"tangent_{node.name}"
             tangents[node] = t
+        scope.meta = None
         for name, v in g.output_values.items():
             if v.dtype in FLOAT_DTYPES:
                 out = new.output_values[name]

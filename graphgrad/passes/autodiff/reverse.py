@@ -9,12 +9,15 @@ It works on a copy of the graph: the input graph is never mutated.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ...graph import FLOAT_DTYPES, Tensor
 from ...graph.analysis import collector_paused, copy_graph
 from .checks import check_style, gradient_prefix, pick_output, pick_wrt, rule_of
 from .rules import NO_GRADIENT, RULES, sum_to
+from ...graph.provenance import Provenance, summary
 
 
 @collector_paused
@@ -41,8 +44,9 @@ def grad(g, wrt=None, *, of=None, style="jacobian", prefix=None):
     new, _ = copy_graph(g)
     declared = new.input_values
     inputs = [declared[name] for name in wrt]
-    with new.role("backward"):
-        cotangents = _backprop(new, new.output_values[of], inputs, of, style)
+    with new.role("backward") as scope:
+        cotangents = _backprop(new, scope, new.output_values[of], inputs, of, style)
+        scope.meta = None
         for name, x in zip(wrt, inputs):
             new.output(prefix + name, cotangents[x] if x in cotangents else _zeros(new, x))
             new.gradients[prefix + name] = (name, order)
@@ -64,7 +68,7 @@ def _active(graph, y, inputs) -> set:
     return varying & useful
 
 
-def _backprop(graph, y, inputs, of, style):
+def _backprop(graph, scope, y, inputs, of, style):
     """Cotangents of the active values, keyed by value, starting from the seed dL/dy = 1."""
     active = _active(graph, y, inputs)
     if y not in active:
@@ -79,13 +83,17 @@ def _backprop(graph, y, inputs, of, style):
         g = done[node] = _total(graph, node, parts.pop(node))
         wants = tuple(v in active for v in node.inputs)
         xs = tuple(Tensor(v, graph) for v in node.inputs)
-        results = RULES[node.op].vjp(Tensor(g, graph), Tensor(node, graph), xs, wants, node.attrs, style)
+        rule, first = RULES[node.op], len(graph)
+        scope.meta = Provenance(of=summary(node))
+        results = rule.vjp(Tensor(g, graph), Tensor(node, graph), xs, wants, node.attrs, style)
         if len(results) != len(node.inputs):
             raise AssertionError(f"the {node.op} rule returned {len(results)} entries for "
                                  f"{len(node.inputs)} operands")
-        for v, wanted, c in zip(node.inputs, wants, results):
+        for i, (v, wanted, c) in enumerate(zip(node.inputs, wants, results)):
             if c is not None and wanted:
                 c = sum_to(c, v.shape).value
+                if c.id >= first and c.role == "backward":  # made for this operand: say which
+                    c.meta = replace(scope.meta, wrt=v.name or v.ref, rule=rule.describe(i, style))
                 if c.dtype != v.dtype:
                     raise AssertionError(f"the {node.op} rule gave a {c.dtype} gradient for {v.dtype}")
                 parts.setdefault(v, []).append(c)

@@ -164,17 +164,22 @@ RULES = {
     # everything else, both directions written out
     "max": Rule(vjp(lambda g, y, x, axis, keepdims: _at_max(y, x, axis) * keep(g, x, axis)),
                 lambda ts, y, xs, attrs, style: reshape(gg.sum(_at_max(y, xs[0], attrs["axis"]) * ts[0],
-                                                               attrs["axis"]), y.shape)),
+                                                               attrs["axis"]), y.shape),
+                doc="G shared among the maxima"),
     "softmax": Rule(vjp(lambda g, y, x, axis: y * (g - gg.sum(g * y, axis, keepdims=True))),
-                    lambda ts, y, xs, attrs, style: y * (ts[0] - gg.sum(ts[0] * y, attrs["axis"], keepdims=True))),
+                    lambda ts, y, xs, attrs, style: y * (ts[0] - gg.sum(ts[0] * y, attrs["axis"], keepdims=True)),
+                    doc="y ⊙ (G − Σ G⊙y)"),
     "log_softmax": Rule(vjp(lambda g, y, x, axis: g - gg.exp(y) * gg.sum(g, axis, keepdims=True)),
                         lambda ts, y, xs, attrs, style: ts[0] - gg.sum(gg.exp(y) * ts[0], attrs["axis"],
-                                                                        keepdims=True)),
-    "matmul": Rule(_matmul_vjp, _matmul_jvp),
-    "einsum": Rule(_einsum_vjp, bilinear("einsum")),  # multilinear: one tangent at a time
+                                                                        keepdims=True),
+                        doc="G − exp(y)·Σ G"),
+    "matmul": Rule(_matmul_vjp, _matmul_jvp, doc=("G·Bᵀ", "Aᵀ·G"),
+                   jacobian=("(I ⊗ Bᵀ)ᵀ·vec(G)", "(A ⊗ I)ᵀ·vec(G)")),
+    "einsum": Rule(_einsum_vjp, bilinear("einsum"), doc="einsum of G with the other operands"),  # multilinear: one tangent at a time
     "logsumexp": Rule(vjp(lambda g, y, x, axis, keepdims: keep(g, x, axis) * gg.exp(x - keep(y, x, axis))),
                       lambda ts, y, xs, attrs, style: gg.sum(ts[0] * gg.exp(xs[0] - keep(y, xs[0], attrs["axis"])),
-                                                             attrs["axis"], keepdims=attrs["keepdims"])),
+                                                             attrs["axis"], keepdims=attrs["keepdims"]),
+                      doc="G ⊙ softmax(x)"),
     # nothing flows
     **dict.fromkeys(("constant", "eye", "sign", "less", "less_equal", "greater", "greater_equal",
                      "equal"), NO_GRADIENT),
