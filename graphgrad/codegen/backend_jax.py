@@ -2,6 +2,7 @@
 and functional slice updates (`.at[...].set`) instead of in-place assignment."""
 from __future__ import annotations
 
+from . import finite
 from .backend import SHARED, axis_text, index_text, shape_text
 
 _HELPERS = {
@@ -103,7 +104,7 @@ def _unslice(a, node, c):
 
 
 JAX = SHARED.derive("jax", mod="jnp", imports=("import jax", "import jax.numpy as jnp"),
-                    helpers=_HELPERS, overrides={
+                    helpers={**_HELPERS, **finite.helpers("jnp")}, overrides={
     "sigmoid": "jax.nn.sigmoid({0})",
     "relu": "jax.nn.relu({0})",
     "softmax": lambda a, node, c: f"jax.nn.softmax({a[0].arg}, axis={node.attrs['axis']})",

@@ -3,6 +3,7 @@ numpy reference (graph/kernels.py), so that generated code and the evaluator run
 from __future__ import annotations
 
 from ..graph import kernels
+from . import finite
 from .backend import SHARED, _einsum, axis_text, index_text, kernel, shape_text
 
 _HELPERS = {
@@ -44,7 +45,7 @@ def _unslice(a, node, c):
     return f"_unslice({a[0].arg}, {shape_text(node.shape)}, np.s_[{index}])"
 
 
-NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helpers=_HELPERS, overrides={
+NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helpers={**_HELPERS, **finite.helpers("np")}, overrides={
     "sigmoid": "_sigmoid({0})",
     "softmax": lambda a, node, c: f"_softmax({a[0].arg}, axis={node.attrs['axis']})",
     "log_softmax": lambda a, node, c: f"_log_softmax({a[0].arg}, axis={node.attrs['axis']})",

@@ -102,13 +102,13 @@ class CompiledFunction:
         return f"<compiled {self.backend} function {self.__name__}({ins})>"
 
 
-def load_source(source: str, code, fname: str):
-    """Execute a generated module's code and return its function (its source registered with
+def load_source(source: str, code, fname: str) -> dict:
+    """Execute a generated module's code and return its namespace (its source registered with
     linecache so that tracebacks show the generated lines)."""
     linecache.cache[code.co_filename] = (len(source), None, source.splitlines(True), code.co_filename)
     namespace = {"__name__": f"graphgrad_generated_{fname}", "__builtins__": builtins}
     exec(code, namespace)  # noqa: S102 - our own emitted code
-    return namespace[fname]
+    return namespace
 
 
 def _require_jax(g):
@@ -128,20 +128,35 @@ def _require_jax(g):
                          "with gg.f32")
 
 
-def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  # noqa: A001
+def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30,  # noqa: A001
+            check_finite=False):
     """A callable computing `g`'s outputs with generated numpy or jax code (same calling
     convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
-    first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate."""
+    first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate;
+    `check_finite` raises FloatingPointError naming the first node that made a NaN or inf."""
     be = get_backend(backend)
     check_max_bytes(max_bytes)
     if be.name == "jax":
         _require_jax(g)
     g = optimized(g, optimize)
     check_budget(g, max_bytes)
-    source, code, fname = emit_compiled(g, be)
-    fn = load_source(source, code, fname)
+    source, code, fname = emit_compiled(g, be, check_finite=check_finite)
+    namespace = load_source(source, code, fname)
+    fn = namespace[fname]
     if be.name == "jax" and jit:
         import jax
 
         fn = jax.jit(fn)
+        if check_finite:  # inside jit the module cannot look at values: check here, after the call
+            fn = _checked(fn, namespace["_all_finite"], namespace[f"_{fname}_steps"])
     return CompiledFunction(fn, source, g, be.name)
+
+
+def _checked(fn, all_finite, steps):
+    """`fn` followed by the fast finiteness check, and the slow path when it fails."""
+    def checked(*args):
+        out = fn(*args)
+        if not all_finite(out if isinstance(out, tuple) else (out,)):
+            steps(*args)
+        return out
+    return checked

@@ -17,7 +17,7 @@ from ..graph.analysis import collector_paused, nbytes
 from ..graph.errors import GraphError
 from ..graph.ir import ROLES, check_name
 from ..graph.spec import format_type
-from . import layout
+from . import finite, layout
 from .backend import Ctx, Expr, render
 from .literals import shape_text
 from ..graph.provenance import describe as provenance
@@ -44,15 +44,19 @@ def get_backend(backend):
 COMMENTS = ("short", "full", "none")
 
 
-def emit(g, backend="numpy", *, name=None, comments="short", check_args=False) -> str:
+def emit(g, backend="numpy", *, name=None, comments="short", check_args=False,
+         check_finite=False) -> str:
     """Source of a Python module defining `name` (default `g.name`), which takes the graph inputs
     in order and returns the outputs in order (one output bare, several as a tuple).
 
     `comments`: "short" ends each statement with its op and type, "full" also says where a value
     came from (the forward node a backward statement differentiates, its line in the user's file,
     the rule and the identities that rewrote it), "none" writes none. `check_args` makes the
-    function check each argument's shape and dtype itself (ValueError naming the input)."""
-    return emit_compiled(g, backend, name=name, comments=comments, check_args=check_args)[0]
+    function check each argument's shape and dtype itself (ValueError naming the input);
+    `check_finite` makes it raise FloatingPointError naming the first node that made a NaN or
+    an infinity (finite.py: one sum per output on the fast path)."""
+    return emit_compiled(g, backend, name=name, comments=comments, check_args=check_args,
+                         check_finite=check_finite)[0]
 
 
 def function_name(g, backend, name=None) -> str:
@@ -65,14 +69,15 @@ def function_name(g, backend, name=None) -> str:
 
 
 @collector_paused
-def emit_compiled(g, backend="numpy", *, name=None, comments="short", check_args=False):
+def emit_compiled(g, backend="numpy", *, name=None, comments="short", check_args=False,
+                  check_finite=False):
     """(source, code object, function name): the module of `emit`, compiled once to prove that
     it parses (and reused by `gg.compile` to load it)."""
     backend = get_backend(backend)
     if comments not in COMMENTS:
         raise GraphError(f"comments must be one of {', '.join(map(repr, COMMENTS))}, got {comments!r}")
     name = function_name(g, backend, name)
-    source = _Module(g, backend, name, comments, bool(check_args)).source()
+    source = _Module(g, backend, name, comments, bool(check_args), bool(check_finite)).source()
     filename = f"<graphgrad {backend.name}: {name}>"
     try:
         code = builtins.compile(source, filename, "exec")
@@ -85,13 +90,15 @@ def emit_compiled(g, backend="numpy", *, name=None, comments="short", check_args
 class _Module:
     """The state of one emission: names, module-level constants, statements and helpers used."""
 
-    def __init__(self, g, backend, fname, comments="short", check_args=False):
+    def __init__(self, g, backend, fname, comments="short", check_args=False, check_finite=False,
+                 steps=False):
         check_name(fname, "function name")
         if fname in MODULE_NAMES or fname in backend.helpers:
             raise GraphError(f"function name {fname!r} would shadow a name the module needs; "
                              "pass another name=")
         self.g, self.backend, self.fname = g, backend, fname
-        self.comments, self.check_args = comments, check_args
+        self.comments, self.check_args, self.check_finite = comments, check_args, check_finite
+        self.steps = steps  # the slow path of check_finite: one statement per node, each checked
         self.namer = Namer(reserved=[fname, *backend.helpers])
         self.operands = {}   # value -> its Expr (a variable, literal or inlined expression)
         self.reads = {}      # value written inline -> the values whose variables its text reads
@@ -115,9 +122,11 @@ class _Module:
     def _statements(self) -> list:
         """(value, target, expression, variables read) for each live node that needs a statement."""
         out = []
-        for node in self.live:
+        for node in self.live:  # constants first: their module-level names do not depend on the rest
             if node.op == "constant":
                 self.operands[node] = self._constant_operand(node)
+        for node in self.live:
+            if node.op == "constant":
                 if node not in self.outputs:
                     continue
                 expr, reads = self._constant_output(node), ()
@@ -138,7 +147,7 @@ class _Module:
     def _written_inline(self, node, value) -> bool:
         """Whether `node` is written where it is used instead of in a statement of its own: a free
         view (an identity permutation, or `.T` of a variable), or an unnamed value read once."""
-        if node in self.outputs:
+        if node in self.outputs or self.steps:
             return False
         free_view = node.op == "transpose" and (len(node.shape) == 2 or node.attrs["axes"] == tuple(
             range(len(node.shape))))
@@ -166,7 +175,10 @@ class _Module:
     def source(self) -> str:
         statements = self._statements()
         body = self._body(statements)
-        called = set(_HELPER_CALL.findall("\n".join([*body, *(src for _, src in self.constants)])))
+        text = [*body, *(src for _, src in self.constants)]
+        if self.check_finite:
+            text.append("_all_finite( _check_finite(")
+        called = set(_HELPER_CALL.findall("\n".join(text)))
         while True:  # and the helpers those helpers call
             more = {c for h in called if h in self.backend.helpers
                     for c in _HELPER_CALL.findall(self.backend.helpers[h][0])} - called
@@ -183,10 +195,15 @@ class _Module:
         parts += [self.backend.helpers[h][0] for h in helpers]
         if self.constants:
             parts.append("\n".join(f"{n} = {src}" for n, src in self.constants))
-        parts.append("\n".join([*layout.call_lines(f"def {self.fname}(", self.params, "):"),
-                                *layout.indent(layout.function_doc(self.fname, self.params, self.g)),
-                                *layout.indent(body)]))
+        parts.append(self.function_text(body))
+        if self.check_finite:
+            parts.append(finite.steps_function(self))
         return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
+
+    def function_text(self, body) -> str:
+        doc = [] if self.steps else layout.function_doc(self.fname, self.params, self.g)
+        return "\n".join([*layout.call_lines(f"def {self.fname}(", self.params, "):"),
+                          *layout.indent(doc), *layout.indent(body)])
 
     def _body(self, statements) -> list:
         keep = set(self.outputs) | set(self.g.input_values.values()) | \
@@ -200,9 +217,15 @@ class _Module:
                 section = node.role
                 lines.append(f"# {section} pass")
             lines.append(f"{target} = {expr}{self._comment(node)}")
+            if self.steps:
+                lines.append(finite.check_line(self, node, target))
             if dead:
                 lines.append(f"del {', '.join(self.operands[v].arg for v in dead)}")
         results = [self.operands[v].arg for v in self.g.output_values.values()]
+        if self.steps:
+            return finite.input_checks(self) + lines
+        if self.check_finite:
+            lines += finite.fast_check(self, results)
         return lines + layout.return_lines(results, layout.WIDTH - 4)
 
     def _argument_checks(self) -> list:

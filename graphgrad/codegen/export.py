@@ -8,15 +8,16 @@ from .emitter import emit, get_backend
 
 
 def export(g, path, backend="numpy", *, optimize=True, name=None, check_args=True,
-           comments="short") -> pathlib.Path:
+           check_finite=False, comments="short") -> pathlib.Path:
     """Write the module computing `g` (optimized first unless `optimize=False`) to `path`.
 
     With `check_args` (the default) the function checks each argument's shape and dtype, as
     `gg.compile`'s wrapper does, raising ValueError naming the input; `check_args=False` leaves
-    the checks out for a hot loop (they cost about a microsecond per argument)."""
+    the checks out for a hot loop (they cost about a microsecond per argument). `check_finite`
+    as in `gg.compile`."""
     be = get_backend(backend)
     return write_module(emit(optimized(g, optimize), be, name=name, check_args=check_args,
-                             comments=comments), path)
+                             check_finite=check_finite, comments=comments), path)
 
 
 def write_module(source: str, path) -> pathlib.Path:
