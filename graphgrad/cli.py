@@ -56,7 +56,7 @@ def _budget(text: str):
 
 def _add_common(p, *, style=True):
     p.add_argument("graph", metavar="FILE.py:NAME", help="the gg.Graph NAME defined in FILE.py, "
-                   "e.g. examples/two_layer_net.py:two_layer_net")
+                   "e.g. examples/two_layer_net.py:two_layer_net, or a graph document FILE.json")
     p.add_argument("--wrt", type=_names, default=None, metavar="a,b",
                    help="inputs to differentiate, comma-separated (default: every float input), "
                         "e.g. --wrt w1,w2")
@@ -107,12 +107,15 @@ def _draw_options(p):
 def _check_options(p):
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random inputs (default 0), e.g. --seed 3")
-    p.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6; "
-                   "float32 graphs want about 1e-3), e.g. --eps 1e-3")
-    p.add_argument("--rtol", type=float, default=1e-5,
-                   help="relative tolerance (default 1e-5), e.g. --rtol 1e-2")
-    p.add_argument("--atol", type=float, default=1e-8,
-                   help="absolute tolerance (default 1e-8), e.g. --atol 1e-6")
+    p.add_argument("--eps", type=float, default=None, help="finite-difference step (default by "
+                   "dtype: 1e-6 for float64, 1e-2 for float32), e.g. --eps 1e-3")
+    p.add_argument("--rtol", type=float, default=None,
+                   help="relative tolerance (default 1e-5 for float64, 2e-2 for float32), e.g. --rtol 1e-2")
+    p.add_argument("--atol", type=float, default=None,
+                   help="absolute tolerance (default 1e-8 for float64, 1e-4 for float32), e.g. --atol 1e-6")
+    p.add_argument("--draw", default=None, metavar="OUT.svg",
+                   help="also check each node's own rule and draw the graph with the failing nodes "
+                        "marked, e.g. --draw check.svg")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,12 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_graph(spec: str):
-    """The gg.Graph named by FILE.py:NAME, running FILE.py the way `python FILE.py` would."""
+    """The gg.Graph named by FILE.py:NAME, running FILE.py the way `python FILE.py` would, or
+    the graph in FILE.json (a document of docs/json-schema.md, loaded without running anything)."""
     from .graph import Graph
 
+    if spec.endswith(".json"):
+        file = pathlib.Path(spec)
+        if not file.is_file():
+            raise UsageError(f"no such file: {spec}")
+        return Graph.from_json(file.read_bytes())
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:
-        raise UsageError(f"expected FILE.py:NAME, got {spec!r}")
+        raise UsageError(f"expected FILE.py:NAME or FILE.json, got {spec!r}")
     file = pathlib.Path(path)
     if not file.is_file():
         raise UsageError(f"no such file: {path}")
@@ -169,7 +178,7 @@ def _compile(args) -> int:
         raise UsageError("--wrt and --of choose what to differentiate; they make no sense with --no-grad")
     if not args.no_optimize:
         g = optimize(g)
-    codegen.check_budget(g, args.max_bytes)
+    codegen.check_budget(g, args.max_bytes, codegen.CLI_WAYS_OUT)
     source = codegen.emit(g, args.backend, name=args.name)
     if args.output is None:
         sys.stdout.write(source)
@@ -204,17 +213,23 @@ def _draw(args) -> int:
 
 
 def _check(args) -> int:
-    from . import GradientCheckError, check_grads
+    from . import GradientCheckError, check_grads, viz
 
     g = load_graph(args.graph)
+    options = dict(of=args.of, seed=args.seed, eps=args.eps, rtol=args.rtol, atol=args.atol)
+    status = 0
+    if args.draw:
+        report = check_grads(g, args.wrt, per_node=True, **options)
+        print(f"wrote {viz.render(g, args.draw, marks=report)}: {report}")
+        status = 1 if report.failures else 0
     try:
-        worst = check_grads(g, args.wrt, of=args.of, seed=args.seed, eps=args.eps, rtol=args.rtol,
-                            atol=args.atol)
+        worst = check_grads(g, args.wrt, **options)
     except GradientCheckError as e:
         print(f"graphgrad check: mismatch: {_one_line(e)}", file=sys.stderr)
         return 1
-    print(f"gradients of {g.name!r} match finite differences: worst relative error {worst:.3g}")
-    return 0
+    print(f"gradients of {g.name!r} match finite differences: worst relative error {worst:.3g} "
+          f"({worst.settings()})")
+    return status
 
 
 def _one_line(e) -> str:

@@ -12,6 +12,7 @@ from ..graph import JACOBIAN_OPS
 from ..graph.analysis import largest_intermediate
 from ..graph.errors import GraphError, MemoryBudgetError
 from ..graph.evaluate import bind_arguments
+from ..graph.ir import Graph
 from ..graph.spec import format_type
 from ..passes.pipeline import is_optimized, optimize as run_pipeline
 from .emitter import emit_compiled, get_backend
@@ -36,9 +37,14 @@ def check_max_bytes(max_bytes):
     return max_bytes
 
 
-def check_budget(g, max_bytes) -> None:
+PYTHON_WAYS_OUT = ("use optimize=True", "max_bytes")  # how the way out is spelled in Python
+CLI_WAYS_OUT = ("drop --no-optimize", "--max-bytes")  # and on the command line
+
+
+def check_budget(g, max_bytes, ways_out=PYTHON_WAYS_OUT) -> None:
     """Refuse, before anything is allocated, a graph whose largest computed value exceeds
-    `max_bytes` (MemoryBudgetError naming the node, its shape, its size and the way out)."""
+    `max_bytes` (MemoryBudgetError naming the node, its shape, its size and the way out, spelled
+    as `ways_out` says: for Python, or for the command line)."""
     if check_max_bytes(max_bytes) is None:
         return
     best, where = largest_intermediate(g)  # the values the generated code will compute
@@ -46,8 +52,9 @@ def check_budget(g, max_bytes) -> None:
         return
     label = f"{where.ref} ({where.op}{', ' + repr(where.name) if where.name else ''})"
     jacobians = any(n.op in JACOBIAN_OPS for n in g.nodes)
-    way_out = ("use optimize=True (gg.passes.rewrite_jacobians removes explicit Jacobians) "
-               "or raise max_bytes" if jacobians else "raise max_bytes")
+    optimize, budget = ways_out
+    way_out = (f"{optimize} (gg.passes.rewrite_jacobians removes explicit Jacobians) "
+               f"or raise {budget}" if jacobians else f"raise {budget}")
     raise MemoryBudgetError(
         f"node {label} of shape {where.shape} ({where.dtype}) would take {best:,} bytes "
         f"({best / 1e9:.3g} GB), over the budget max_bytes={max_bytes:,}; "
@@ -128,8 +135,8 @@ def _require_jax(g):
                          "with gg.f32")
 
 
-def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30,  # noqa: A001
-            check_finite=False):
+def compile(g: Graph, backend: str = "numpy", *, optimize: bool = True, jit: bool = True,  # noqa: A001
+            max_bytes: int | None = 2**30, check_finite: bool = False) -> "CompiledFunction":
     """A callable computing `g`'s outputs with generated numpy or jax code (same calling
     convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
     first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate;

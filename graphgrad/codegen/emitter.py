@@ -13,16 +13,16 @@ from __future__ import annotations
 import builtins
 import re
 
+from . import finite, layout
 from ..graph.analysis import collector_paused, nbytes
 from ..graph.errors import GraphError
-from ..graph.ir import ROLES, check_name
-from ..graph.spec import format_type
-from . import finite, layout
-from .backend import Ctx, Expr, render
-from .literals import shape_text
+from ..graph.ir import ROLES, Graph, check_name
 from ..graph.provenance import describe as provenance
+from ..graph.spec import format_type
+from .backend import Ctx, Expr, render
 from .backend_jax import JAX
 from .backend_numpy import NUMPY
+from .literals import shape_text
 from .liveness import FREE_NOW_BYTES, deaths, frees, live_nodes
 from .names import MODULE_NAMES, Namer
 
@@ -44,8 +44,8 @@ def get_backend(backend):
 COMMENTS = ("short", "full", "none")
 
 
-def emit(g, backend="numpy", *, name=None, comments="short", check_args=False,
-         check_finite=False) -> str:
+def emit(g: Graph, backend: str = "numpy", *, name: str | None = None, comments: str = "short",
+         check_args: bool = False, check_finite: bool = False) -> str:
     """Source of a Python module defining `name` (default `g.name`), which takes the graph inputs
     in order and returns the outputs in order (one output bare, several as a tuple).
 

@@ -1,14 +1,17 @@
 """`gg.export`: write the generated module to a file that needs only numpy (or jax) to run."""
 from __future__ import annotations
 
+import os
 import pathlib
 
+from ..graph.ir import Graph
 from .compile import optimized
 from .emitter import emit, get_backend
 
 
-def export(g, path, backend="numpy", *, optimize=True, name=None, check_args=True,
-           check_finite=False, comments="short") -> pathlib.Path:
+def export(g: Graph, path: str | os.PathLike, backend: str = "numpy", *, optimize: bool = True,
+           name: str | None = None, check_args: bool = True, check_finite: bool = False,
+           comments: str = "short") -> pathlib.Path:
     """Write the module computing `g` (optimized first unless `optimize=False`) to `path`.
 
     With `check_args` (the default) the function checks each argument's shape and dtype, as

@@ -9,8 +9,8 @@ nothing of the front end: Tensors, tracing, JSON and networkx are attached from 
 from __future__ import annotations
 
 import keyword
-import unicodedata
 from types import MappingProxyType
+import unicodedata
 import weakref
 
 from .attrs import attrs_key

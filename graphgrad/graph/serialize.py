@@ -22,6 +22,7 @@ imported or looked up as a Python attribute; no data is unpickled.
 """
 from __future__ import annotations
 
+import difflib
 import json
 
 from .errors import GraphError
@@ -137,7 +138,9 @@ def _read_node(graph, values, item, where):
     json_keys(item, where, required=("op", "inputs"), optional=("attrs", "role", "name"))
     op = _string(item["op"], f"{where} op")
     if op not in OPS:  # a closed allowlist: the op table, nothing else
-        raise GraphError(f"{where}: unknown op {short(op)}")
+        close = difflib.get_close_matches(op, OPS, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise GraphError(f"{where}: unknown op {short(op)}{hint}")
     where = f"{where} ({op})"
     operands = [_deref(graph, values, r, f"{where} operand {j}")
                 for j, r in enumerate(json_list(item["inputs"], f"{where} inputs"))]

@@ -9,6 +9,7 @@ graph)` is called after each pass, for dumps and pictures of every stage.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 import weakref
 
 from ..graph import Graph, GraphError
@@ -75,7 +76,8 @@ def run_pipeline(graph: Graph, passes, *, verify=None, on_pass=None) -> Graph:
 _OPTIMIZED = weakref.WeakSet()  # graphs this process made with the default pipeline
 
 
-def optimize(graph: Graph, passes=None, *, verify=None, on_pass=None) -> Graph:
+def optimize(graph: Graph, passes: Sequence[str] | str | None = None, *, verify: bool | None = None,
+             on_pass: Callable[[str, Graph], None] | None = None) -> Graph:
     """`graph` after `passes` (default: `DEFAULT_PIPELINE`): the same values, compact algebra."""
     result = run_pipeline(graph, DEFAULT_PIPELINE if passes is None else passes,
                           verify=verify, on_pass=on_pass)

@@ -7,8 +7,8 @@ keeps names like `grad_w1`. Everything here is linear in the number of nodes.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import replace
+import os
 
 from ..graph import Graph, GraphError, Node
 from ..graph.analysis import live_nodes

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import graphviz
 
+from . import layout, style
 from ..graph.analysis import largest_intermediate
 from ..graph.errors import GraphError
 from ..graph.ir import ROLES
 from ..graph.provenance import describe
-from . import layout, style
 from .labels import INDEXED, escape, size_text
 from .style import FONT, MUTED, small
 from .view import View, check_graph, full_view

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..graph.ir import ROLES
-
 from .view import View
 
 MAX_RANKS = 36  # ranks per column: about 36 × 1.1 in ≈ 3,800 px at 96 dpi

@@ -75,3 +75,27 @@ def test_float32_graphs_with_float32_steps():
     with g:
         g.output("loss", gg.sum(gg.exp(x) * 0.5))
     assert gg.check_grads(g, eps=1e-3, rtol=1e-2) < 1e-2
+
+
+@gg.function
+def mlp32(x: gg.f32[16, 8], y: gg.f32[16, 3], w1: gg.f32[8, 32], b1: gg.f32[32], w2: gg.f32[32, 3]):
+    h = gg.tanh(x @ w1 + b1)
+    return -gg.sum(y * gg.log_softmax(h @ w2, axis=1)) / 16
+
+
+def test_float32_passes_with_its_defaults_and_says_which_it_used():
+    worst = gg.check_grads(mlp32)
+    assert worst <= worst.rtol and (worst.eps, worst.rtol, worst.atol, worst.dtype) == (1e-2, 2e-2, 1e-4, "float32")
+    assert gg.check_grads(small).settings() == "eps 1e-06, rtol 1e-05, atol 1e-08 for float64"
+
+
+def test_per_node_checks_name_and_mark_exactly_the_node_with_a_wrong_rule(monkeypatch):
+    clean = gg.check_grads(mlp32, per_node=True)
+    assert clean.failures == [] and len(clean.checks) >= 8
+    _break_rule(monkeypatch, "tanh", 1.01)
+    report = gg.check_grads(mlp32, per_node=True)
+    assert [f.node.op for f in report.failures] == ["tanh"] and report.failures[0].node.name == "h"
+    assert "h = tanh" in str(report)
+    dot = gg.viz.to_dot(mlp32, marks=report).source
+    marked = [line for line in dot.splitlines() if "marked" in line and "tanh" in line]
+    assert len(marked) == 1

@@ -9,15 +9,17 @@ with the same identities as reverse mode. Tangent nodes have role "tangent".
 """
 from __future__ import annotations
 
-from ...graph import FLOAT_DTYPES, GraphError, Tensor
+from collections.abc import Sequence
+
+from ...graph import FLOAT_DTYPES, Graph, GraphError, Tensor
 from ...graph.analysis import collector_paused, copy_graph
+from ...graph.provenance import Provenance, summary
 from .checks import check_style, pick_wrt, rule_of
 from .rules import NO_GRADIENT, zeros
-from ...graph.provenance import Provenance, summary
 
 
 @collector_paused
-def jvp(g, wrt=None, *, style="jacobian"):
+def jvp(g: Graph, wrt: str | Sequence[str] | None = None, *, style: str = "jacobian") -> Graph:
     """A new graph: g's inputs, then `tangent_<x>` for each x in `wrt` (default: every float
     input); g's outputs, then `jvp_<y>` for each float output y."""
     check_style("jvp", style)

@@ -9,19 +9,21 @@ It works on a copy of the graph: the input graph is never mutated.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
-from ...graph import FLOAT_DTYPES, Tensor
+from ...graph import FLOAT_DTYPES, Graph, Tensor
 from ...graph.analysis import collector_paused, copy_graph
+from ...graph.provenance import Provenance, summary
 from .checks import check_style, gradient_prefix, pick_output, pick_wrt, rule_of
 from .rules import NO_GRADIENT, RULES, sum_to
-from ...graph.provenance import Provenance, summary
 
 
 @collector_paused
-def grad(g, wrt=None, *, of=None, style="jacobian", prefix=None):
+def grad(g: Graph, wrt: str | Sequence[str] | None = None, *, of: str | None = None,
+         style: str = "jacobian", prefix: str | None = None) -> Graph:
     """A new graph: g's outputs, in order, then `<prefix><input>` for each input in `wrt`.
 
     `of` names the scalar output to differentiate (default: the only output, or the only one
