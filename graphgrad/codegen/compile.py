@@ -16,6 +16,7 @@ from ..graph.ir import Graph
 from ..graph.spec import format_type
 from ..passes.pipeline import is_optimized, optimize as run_pipeline
 from .emitter import emit_compiled, get_backend
+from .sharding import in_shardings
 
 
 def optimized(g, optimize: bool):
@@ -136,24 +137,35 @@ def _require_jax(g):
 
 
 def compile(g: Graph, backend: str = "numpy", *, optimize: bool = True, jit: bool = True,  # noqa: A001
-            max_bytes: int | None = 2**30, check_finite: bool = False) -> "CompiledFunction":
+            max_bytes: int | None = 2**30, check_finite: bool = False, mesh=None, shard=None,
+            microbatches: int | None = None) -> "CompiledFunction":
     """A callable computing `g`'s outputs with generated numpy or jax code (same calling
     convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
     first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate;
-    `check_finite` raises FloatingPointError naming the first node that made a NaN or inf."""
+    `check_finite` raises FloatingPointError naming the first node that made a NaN or inf;
+    `microbatches=k` accumulates over k slices of the data inputs (the inputs without gradients);
+    `mesh` and `shard` run the jax function sharded over a device mesh (sharding.py)."""
     be = get_backend(backend)
     check_max_bytes(max_bytes)
+    if (mesh is not None or shard is not None) and be.name != "jax":
+        raise GraphError(f"mesh= and shard= run jax code over devices; the {be.name} backend runs on "
+                         "one machine (use backend='jax', or microbatches= to bound memory)")
     if be.name == "jax":
         _require_jax(g)
+    shardings = None
+    if mesh is not None or shard:
+        if mesh is None:
+            raise GraphError("shard= needs mesh= (a jax.sharding.Mesh)")
+        shardings = in_shardings(g, mesh, shard or {})
     g = optimized(g, optimize)
     check_budget(g, max_bytes)
-    source, code, fname = emit_compiled(g, be, check_finite=check_finite)
+    source, code, fname = emit_compiled(g, be, check_finite=check_finite, microbatches=microbatches)
     namespace = load_source(source, code, fname)
     fn = namespace[fname]
     if be.name == "jax" and jit:
         import jax
 
-        fn = jax.jit(fn)
+        fn = jax.jit(fn, in_shardings=shardings) if shardings is not None else jax.jit(fn)
         if check_finite:  # inside jit the module cannot look at values: check here, after the call
             fn = _checked(fn, namespace["_all_finite"], namespace[f"_{fname}_steps"])
     return CompiledFunction(fn, source, g, be.name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import re
 
-from . import finite, layout
+from . import finite, layout, microbatch
 from ..graph.analysis import collector_paused, nbytes
 from ..graph.errors import GraphError
 from ..graph.ir import ROLES, Graph, check_name
@@ -45,7 +45,7 @@ COMMENTS = ("short", "full", "none")
 
 
 def emit(g: Graph, backend: str = "numpy", *, name: str | None = None, comments: str = "short",
-         check_args: bool = False, check_finite: bool = False) -> str:
+         check_args: bool = False, check_finite: bool = False, microbatches: int | None = None) -> str:
     """Source of a Python module defining `name` (default `g.name`), which takes the graph inputs
     in order and returns the outputs in order (one output bare, several as a tuple).
 
@@ -54,9 +54,10 @@ def emit(g: Graph, backend: str = "numpy", *, name: str | None = None, comments:
     the rule and the identities that rewrote it), "none" writes none. `check_args` makes the
     function check each argument's shape and dtype itself (ValueError naming the input);
     `check_finite` makes it raise FloatingPointError naming the first node that made a NaN or
-    an infinity (finite.py: one sum per output on the fast path)."""
+    an infinity (finite.py: one sum per output on the fast path); `microbatches=k` runs the graph
+    over k slices of its data inputs and combines the outputs (microbatch.py)."""
     return emit_compiled(g, backend, name=name, comments=comments, check_args=check_args,
-                         check_finite=check_finite)[0]
+                         check_finite=check_finite, microbatches=microbatches)[0]
 
 
 def function_name(g, backend, name=None) -> str:
@@ -70,14 +71,17 @@ def function_name(g, backend, name=None) -> str:
 
 @collector_paused
 def emit_compiled(g, backend="numpy", *, name=None, comments="short", check_args=False,
-                  check_finite=False):
+                  check_finite=False, microbatches=None):
     """(source, code object, function name): the module of `emit`, compiled once to prove that
     it parses (and reused by `gg.compile` to load it)."""
     backend = get_backend(backend)
     if comments not in COMMENTS:
         raise GraphError(f"comments must be one of {', '.join(map(repr, COMMENTS))}, got {comments!r}")
     name = function_name(g, backend, name)
-    source = _Module(g, backend, name, comments, bool(check_args), bool(check_finite)).source()
+    if microbatches is None:
+        source = _Module(g, backend, name, comments, bool(check_args), bool(check_finite)).source()
+    else:
+        source = _microbatched(g, backend, name, comments, check_args, check_finite, microbatches)
     filename = f"<graphgrad {backend.name}: {name}>"
     try:
         code = builtins.compile(source, filename, "exec")
@@ -85,6 +89,17 @@ def emit_compiled(g, backend="numpy", *, name=None, comments="short", check_args
         raise GraphError(f"internal error: the generated {backend.name} module does not parse "
                          f"({e.msg}, line {e.lineno}); please report it") from None
     return source, code, name
+
+
+def _microbatched(g, backend, name, comments, check_args, check_finite, k) -> str:
+    """The module of the graph at 1/k of the batch, then the function that runs it k times."""
+    small, combos, data, batch = microbatch.split(g, k)
+    module = _Module(small, backend, f"_{name}_microbatch", comments, check_args, check_finite)
+    source = module.source()
+    flags = [n in data for n in g.inputs]
+    specs = {n: (s.shape, s.dtype) for n, s in g.outputs.items()}
+    return source + "\n\n" + microbatch.wrapper(name, module.fname, module.params, flags, combos, specs, k,
+                                                batch // k, backend.name)
 
 
 class _Module:

@@ -134,7 +134,7 @@ def as_tensor(value, like: "Tensor | None" = None) -> Tensor:
         raise GraphError(f"cannot make a constant from {type(value).__name__} outside a graph; "
                          "use it inside @gg.function or `with graph:`")
     arr = constant_array(value)
-    if like is not None and like.dtype != "bool" and arr.dtype.kind in "biuf":
+    if like is not None and like.dtype != "bool" and arr.dtype.kind in "iuf":
         if like.dtype in INT_DTYPES and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
             raise DTypeError(f"cannot mix {_excerpt(value)} into a {like.dtype} tensor (numpy "
                              f"would make it float); cast the tensor with .astype('float64') first")

@@ -1,0 +1,73 @@
+"""Running the generated jax code over a device mesh: graphgrad chooses input shardings for
+`jax.jit`, and XLA (GSPMD) partitions the program and inserts the collectives.
+
+`shard` maps an input name to a mesh axis name (its leading axis split over that mesh axis: data
+parallel) or to a `PartitionSpec` (any axes: model parallel); other inputs are replicated. Every
+mistake is a GraphError naming the input, the shapes and the mesh.
+"""
+from __future__ import annotations
+
+import math
+
+from ..graph.errors import GraphError
+
+
+def partition_specs(g, mesh, shard) -> dict:
+    """input name -> PartitionSpec, checked against the graph and the mesh."""
+    from jax.sharding import Mesh, PartitionSpec
+
+    if not isinstance(mesh, Mesh):
+        raise GraphError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+    if not isinstance(shard, dict):
+        raise GraphError(f"shard must be a dict from input names to mesh axes, got {type(shard).__name__}")
+    sizes = dict(zip(mesh.axis_names, mesh.devices.shape))
+    specs = {}
+    for name, spec in shard.items():
+        if name not in g.inputs:
+            raise GraphError(f"shard: graph {g.name!r} has no input {name!r}; its inputs are "
+                             f"{', '.join(map(repr, g.inputs))}")
+        spec = PartitionSpec(spec) if isinstance(spec, str) else spec
+        if not isinstance(spec, PartitionSpec):
+            raise GraphError(f"shard[{name!r}] must be a mesh axis name or a PartitionSpec, got {spec!r}")
+        shape = g.inputs[name].shape
+        if len(spec) > len(shape):
+            raise GraphError(f"shard[{name!r}] = {spec} names {len(spec)} axes of a {len(shape)}-d input {shape}")
+        for dim, axes in zip(shape, spec):
+            axes = () if axes is None else (axes,) if isinstance(axes, str) else tuple(axes)
+            for axis in axes:
+                if axis not in sizes:
+                    raise GraphError(f"shard[{name!r}]: the mesh has no axis {axis!r}; its axes are "
+                                     f"{', '.join(map(repr, mesh.axis_names))}")
+            parts = math.prod(sizes[a] for a in axes)
+            if dim % parts:
+                raise GraphError(f"shard[{name!r}]: {dim} does not divide over {parts} devices of mesh "
+                                 f"{dict(sizes)} (input shape {shape}); use a batch that is a multiple of {parts}")
+        specs[name] = spec
+    return specs
+
+
+def in_shardings(g, mesh, shard) -> tuple:
+    """One NamedSharding per input, in order: the partition specs, the rest replicated."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    specs = partition_specs(g, mesh, shard)
+    return tuple(NamedSharding(mesh, specs.get(n, PartitionSpec())) for n in g.inputs)
+
+
+def spec_text(spec) -> str:
+    """A PartitionSpec as source: `PartitionSpec('data')`, `PartitionSpec(None, 'model')`."""
+    return f"PartitionSpec({', '.join(repr(a) for a in spec)})"
+
+
+def sharded_function(fname, g, shard) -> str:
+    """The source of `<fname>_sharded(mesh)`: the function jitted with the input shardings."""
+    from jax.sharding import PartitionSpec
+
+    specs = {n: PartitionSpec(s) if isinstance(s, str) else s for n, s in shard.items()}
+    entries = ", ".join(spec_text(specs[n]) if n in specs else "PartitionSpec()" for n in g.inputs)
+    split = ", ".join(f"{n} as {spec_text(s)}" for n, s in specs.items()) or "nothing"
+    return (f"def {fname}_sharded(mesh):\n"
+            f'    """{fname} jitted over `mesh`: {split}; the other inputs replicated (XLA inserts\n'
+            f'    the collectives, e.g. the all-reduce of data-parallel gradients)."""\n'
+            f"    specs = ({entries}{',' if len(g.inputs) == 1 else ''})\n"
+            f"    return jax.jit({fname}, in_shardings=tuple(NamedSharding(mesh, s) for s in specs))\n")
