@@ -1,7 +1,8 @@
 """The look of a picture: one palette, one shape per kind of value, and the node labels.
 
 Kinds: input (ellipse), parameter (hexagon: an input that gets a gradient), constant (note),
-forward op (rounded box, blue), backward op (rounded box, orange), explicit Jacobian (3-D box,
+forward op (rounded box, blue), backward op (rounded box, orange), tangent op (rounded box,
+green: forward-mode derivatives), explicit Jacobian (3-D box,
 red, bold, with its formula), output (inverted house).
 """
 from __future__ import annotations
@@ -12,9 +13,9 @@ from .labels import attrs_text, constant_text, escape, jacobian_formula, size_te
 
 FONT = "DejaVu Sans"
 MUTED = "#555555"
-ROLE_FILL = {"forward": "#dbe9f6", "backward": "#fde2c8"}
-ROLE_LINE = {"forward": "#2c6fad", "backward": "#c8650f"}
-CLUSTER_FILL = {"forward": "#f3f8fd", "backward": "#fff6ee"}
+ROLE_FILL = {"forward": "#dbe9f6", "backward": "#fde2c8", "tangent": "#d7f0e6"}
+ROLE_LINE = {"forward": "#2c6fad", "backward": "#c8650f", "tangent": "#1c7c54"}
+CLUSTER_FILL = {"forward": "#f3f8fd", "backward": "#fff6ee", "tangent": "#f1faf6"}
 JACOBIAN_FILL, JACOBIAN_LINE = "#f9d6d5", "#b3261e"
 
 KINDS = {  # kind -> (shape, fill colour, line colour, extra style)
@@ -23,11 +24,12 @@ KINDS = {  # kind -> (shape, fill colour, line colour, extra style)
     "constant": ("note", "#ffffff", "#888888", ""),
     "forward": ("box", ROLE_FILL["forward"], ROLE_LINE["forward"], ",rounded"),
     "backward": ("box", ROLE_FILL["backward"], ROLE_LINE["backward"], ",rounded"),
+    "tangent": ("box", ROLE_FILL["tangent"], ROLE_LINE["tangent"], ",rounded"),
     "jacobian": ("box3d", JACOBIAN_FILL, JACOBIAN_LINE, ",bold"),
     "output": ("invhouse", "#d9f2d9", "#2e7d32", ""),
 }
 KIND_TEXT = {"input": "input", "parameter": "parameter (gets a gradient)", "constant": "constant",
-             "forward": "forward op", "backward": "backward op",
+             "forward": "forward op", "backward": "backward op", "tangent": "tangent op (forward mode)",
              "jacobian": "explicit Jacobian (⊗, diag, I)", "output": "output"}
 
 

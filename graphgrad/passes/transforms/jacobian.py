@@ -6,7 +6,8 @@ order of an elimination plan (elimination.py): "fwd" (forward accumulation), "re
 "auto", the cheapest order found for the graph's shapes. The plan, with its estimated FLOPs, is
 the result's `jacobian_plan` (its `explain()` is the text `explain=True` returns). The product
 nodes are named d<row>_d<column> after the vertices they join; `gg.optimize` rewrites the
-explicit diagonal and Kronecker products into compact ones.
+explicit diagonal and Kronecker products into compact ones. A graph holding explicit Jacobian
+products (a Jacobian-style gradient) has them rewritten first, as `grad` does.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ...graph import FLOAT_DTYPES, GraphError, functions as f
 from ...graph.analysis import collector_paused, copy_graph
 from ..autodiff.checks import order_of, pick_wrt
 from ..autodiff.forward import check_new_names
+from ..autodiff.reverse import without_jacobian_products
 from ..rebuild import drop_dead
 from .budget import check_max_bytes, check_output, check_plan
 from .elimination import plan as make_plan
@@ -69,7 +71,8 @@ def jacobian(g, of=None, wrt=None, *, mode="auto", explain=False, max_bytes=2**3
     for (y, x), name in names.items():
         check_output(name, outputs[y].shape + inputs[x].shape, outputs[y].dtype, max_bytes,
                      "raise max_bytes, or take fewer outputs (of=) or inputs (wrt=)")
-    new, _ = copy_graph(g)
+    source = without_jacobian_products(g)  # as grad does: Jacobians of Jacobians are huge
+    new, _ = copy_graph(source)
     values, declared = new.output_values, new.input_values
     with new.role("backward"):
         lin, jacs = linearize(new, {y: values[y] for y in of}, [declared[x] for x in wrt], max_bytes)
@@ -85,7 +88,7 @@ def jacobian(g, of=None, wrt=None, *, mode="auto", explain=False, max_bytes=2**3
                 new.output(names[y, x], value)
                 new.gradients[names[y, x]] = (x, order_of(g, y) + 1)
     result = drop_dead(new)
-    result.passes = g.passes + (f"jacobian-{mode}",)
+    result.passes = source.passes + (f"jacobian-{mode}",)
     result.jacobian_plan = plan
     return (result, plan.explain()) if explain else result
 
