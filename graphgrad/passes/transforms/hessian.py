@@ -39,6 +39,6 @@ def hessian(g, wrt=None, *, of=None, style="jacobian", mode="auto", max_bytes=2*
     result = result.select(list(g.outputs) + list(names.values()))
     result.gradients = dict(g.gradients)
     result.gradients.update({name: (x, order_of(g, of) + 2) for (x, _), name in names.items()})
-    result.passes = jac.passes[:-1] + (f"hessian-{style}-{mode}",)
+    result.passes = g.passes + (f"hessian-{style}-{mode}",)
     result.jacobian_plan = jac.jacobian_plan
     return result
