@@ -17,7 +17,6 @@ from test_autodiff_ops import CASES, _case_id, _draw, _values
 import graphgrad as gg
 from graphgrad.graph import evaluate_all
 from graphgrad.passes.autodiff.rules import RULES
-from graphgrad.passes.check import directional_derivative
 
 jax.config.update("jax_enable_x64", True)
 
@@ -115,6 +114,9 @@ def _tolerance(p):
     return dict(rtol=1e-5, atol=1e-6) if mixed else dict(rtol=1e-10, atol=1e-12)
 
 
+JAX_BACKEND = ("jvp-jacobian", "hvp-jacobian", "hessian-jacobian", "jacobian-auto")
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_transforms_agree_with_jax_differences_and_both_backends(case):
     problems = [_problem(case, shapes, kwargs) for shapes, kwargs in case.variants]
@@ -123,47 +125,56 @@ def test_transforms_agree_with_jax_differences_and_both_backends(case):
         optimized = [{k: g for k, (g, _) in t.items()} for t in transforms]  # materialize: as is
     else:
         optimized = [{k: gg.optimize(g) for k, (g, _) in t.items()} for t in transforms]
-    jax_fns = [[(_jax_backend(o[k]), k) for k in ("jvp-jacobian", "hvp-jacobian", "hessian-jacobian",
-                                                   "jacobian-auto")] for o in optimized]
+    results = _all_jax(case, problems, transforms, optimized)
+    for p, t, o, (ref, jax_outs) in zip(problems, transforms, optimized, results):
+        for name, (g, extra) in t.items():
+            _compare(p, name, g, o[name], extra, ref)
+        for name, outs in zip(JAX_BACKEND, jax_outs):
+            _agree(p, name, list(outs)[len(_base(p, name).outputs):], _expected(name, p, ref), "jax backend")
+        _check_differences(p, t)
+
+
+def _all_jax(case, problems, transforms, optimized):
+    """jax's references and the jax backend's results of every problem, from one jitted call."""
     refs = [_references(case, p) for p in problems]
+    fns = [[_jax_backend(o[k]) for k in JAX_BACKEND] for o in optimized]
 
     def everything(arrays):
-        out = []
-        for (xs, ts, calls), ref, fns in zip(arrays, refs, jax_fns):
-            out.append((ref(tuple(xs), tuple(ts)), [fn(*args) for (fn, _), args in zip(fns, calls)]))
-        return out
+        return [(ref(tuple(xs), tuple(ts)), [fn(*args) for fn, args in zip(fs, calls)])
+                for (xs, ts, calls), ref, fs in zip(arrays, refs, fns)]
 
-    arrays = []
-    for p, t, fns in zip(problems, transforms, jax_fns):
-        xs, ts = list(p["values"].values()), list(p["tangents"].values())
-        calls = [list({**p["values"], **t[k][1]}.values()) for _, k in fns]
-        arrays.append((xs, ts, calls))
+    arrays = [(list(p["values"].values()), list(p["tangents"].values()),
+               [list({**p["values"], **t[k][1]}.values()) for k in JAX_BACKEND])
+              for p, t in zip(problems, transforms)]
     results = jax.jit(everything, compiler_options=FAST_COMPILE)(arrays)
-    results = jax.tree_util.tree_map(np.asarray, results)  # numpy from here: no eager jax
+    return jax.tree_util.tree_map(np.asarray, results)  # numpy from here: no eager jax
 
-    for p, t, o, fns, (ref, jax_outs) in zip(problems, transforms, optimized, jax_fns, results):
-        tol, where = _tolerance(p), p["where"]
-        for name, (g, extra) in t.items():
-            base = p["gv"] if name.startswith(("jvp", "jacobian")) else p["gs"]
-            expected = _expected(name, p, ref)
-            if name.startswith("jacobian"):
-                for a, b in zip(expected, [ref["jacfwd"][i] for i in range(len(expected))]):
-                    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"jacrev/jacfwd {where}")
-            args = {**p["values"], **extra}
-            for label, graph in (("", g.verify()), (" optimized", o[name].verify())):
-                env = evaluate_all(graph, args)
-                got = [env[graph.output_values[n]] for n in _extra(graph, base)]
-                assert len(got) == len(expected), f"{name} {where}: outputs {list(graph.outputs)}"
-                for a, e in zip(got, expected):
-                    np.testing.assert_allclose(a, e, **tol, err_msg=f"{name}{label} {where}")
-            compiled = gg.compile(o[name], optimize=False)(**args)  # o: optimized already
-            for a, e in zip(compiled[len(base.outputs):], expected):
-                np.testing.assert_allclose(a, e, **tol, err_msg=f"{name} numpy backend {where}")
-        for (_, name), outs in zip(fns, jax_outs):
-            base = p["gv"] if name.startswith(("jvp", "jacobian")) else p["gs"]
-            for a, e in zip(list(outs)[len(base.outputs):], _expected(name, p, ref)):
-                np.testing.assert_allclose(a, e, **tol, err_msg=f"{name} jax backend {where}")
-        _check_differences(p, t)
+
+def _base(p, name):
+    return p["gv"] if name.startswith(("jvp", "jacobian")) else p["gs"]
+
+
+def _agree(p, name, got, expected, label):
+    assert len(got) == len(expected), f"{name} {label} {p['where']}: {len(got)} outputs"
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, **_tolerance(p), err_msg=f"{name} {label} {p['where']}")
+
+
+def _compare(p, name, g, optimized, extra, ref):
+    """One transform of one problem: unoptimized, optimized and numpy-compiled, against jax."""
+    expected = _expected(name, p, ref)
+    if name.startswith("jacobian"):
+        for a, b in zip(expected, [ref["jacfwd"][i] for i in range(len(expected))]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"jacrev/jacfwd {p['where']}")
+    args = {**p["values"], **extra}
+    for label, graph in (("unoptimized", g.verify()), ("optimized", optimized.verify())):
+        env = evaluate_all(graph, args)
+        _agree(p, name, [env[graph.output_values[n]] for n in _extra(graph, _base(p, name))], expected, label)
+    compiled = gg.compile(optimized, optimize=False)(**args)  # optimized already
+    _agree(p, name, list(compiled[len(_base(p, name).outputs):]), expected, "numpy backend")
+
+
+FD = dict(rtol=1e-5, atol=1e-6)
 
 
 def _check_differences(p, t):
@@ -171,47 +182,41 @@ def _check_differences(p, t):
     for hvp and hessian (float64 problems only: float32 differences are too coarse here)."""
     if any(s.dtype == "float32" for s in p["gv"].inputs.values()):
         return
-    values, tangents, names = p["values"], p["tangents"], list(p["tangents"])
-    tol = dict(rtol=1e-5, atol=1e-6)
-    grad = gg.grad(p["gs"], style="vjp")
-    gradient = [grad.output_values[f"grad_{n}"] for n in names]
-    y = p["gv"].output_values["y"]
-
-    def along(fn, direction):  # (fn(x + eps d) - fn(x - eps d)) / 2 eps, all inputs moved together
-        eps = 1e-6
-        plus = {n: v + eps * direction.get(n, 0) for n, v in values.items()}
-        minus = {n: v - eps * direction.get(n, 0) for n, v in values.items()}
-        return [(a - b) / (2 * eps) for a, b in zip(fn(plus), fn(minus))]
-
-    def grads(v):
-        env = evaluate_all(grad, v)
-        return [env[x] for x in gradient]
-
-    fd_hvp = along(grads, tangents)
-    hvp = t["hvp-vjp"][0]
-    env = evaluate_all(hvp, {**values, **{f"v_{n}": v for n, v in tangents.items()}})
-    for n, e in zip(names, fd_hvp):
-        np.testing.assert_allclose(env[hvp.output_values[f"hvp_{n}"]], e, **tol, err_msg=f"FD hvp {p['where']}")
-    jv = t["jvp-vjp"][0]
-    env = evaluate_all(jv, {**values, **{f"tangent_{n}": v for n, v in tangents.items()}})
-    fd = along(lambda v: [evaluate_all(p["gv"], v)[y]], tangents)[0]
-    np.testing.assert_allclose(env[jv.output_values["jvp_y"]], fd, **tol, err_msg=f"FD jvp {p['where']}")
+    values, tangents, where = p["values"], p["tangents"], p["where"]
+    grads, ys = _gradient_of(p), (lambda v: [evaluate_all(p["gv"], v)[p["gv"].output_values["y"]]])
+    for name, prefix, fn, out in (("hvp-vjp", "v_", grads, "hvp_{}"), ("jvp-vjp", "tangent_", ys, None)):
+        g = t[name][0]
+        env = evaluate_all(g, {**values, **{prefix + n: v for n, v in tangents.items()}})
+        got = [env[g.output_values[out.format(n)]] for n in tangents] if out else \
+            [env[g.output_values["jvp_y"]]]
+        for a, e in zip(got, _along(values, fn, tangents)):
+            np.testing.assert_allclose(a, e, **FD, err_msg=f"FD {name} {where}")
     hess, jac = t["hessian-vjp"][0], t["jacobian-auto"][0]
     henv, jenv = evaluate_all(hess, values), evaluate_all(jac, values)
-    for j, x in enumerate(names):
-        shape = values[x].shape
-        for index in np.ndindex(shape):
-            unit = np.zeros(shape)
+    for x in tangents:
+        for index in np.ndindex(values[x].shape):
+            unit = np.zeros(values[x].shape)
             unit[index] = 1.0
-            column = along(grads, {x: unit})
-            for i, z in enumerate(names):
-                got = henv[hess.output_values[f"hessian_{z}_{x}"]][(Ellipsis,) + index]
-                np.testing.assert_allclose(got, column[i], **tol, err_msg=f"FD hessian {p['where']}")
-            dy = directional_derivative(lambda v: evaluate_all(p["gv"], v)[y], values, x, unit, 1e-6) \
-                if p["gv"].outputs["y"].shape == () else \
-                along(lambda v: [evaluate_all(p["gv"], v)[y]], {x: unit})[0]
-            got = jenv[jac.output_values[f"jac_y_{x}"]][(Ellipsis,) + index]
-            np.testing.assert_allclose(got, dy, **tol, err_msg=f"FD jacobian {p['where']}")
+            at = (Ellipsis,) + index
+            for z, column in zip(tangents, _along(values, grads, {x: unit})):
+                got = henv[hess.output_values[f"hessian_{z}_{x}"]][at]
+                np.testing.assert_allclose(got, column, **FD, err_msg=f"FD hessian {where}")
+            got = jenv[jac.output_values[f"jac_y_{x}"]][at]
+            np.testing.assert_allclose(got, _along(values, ys, {x: unit})[0], **FD, err_msg=f"FD jacobian {where}")
+
+
+def _gradient_of(p):
+    """values -> the gradients of f (the VJP gradient graph, evaluated)."""
+    grad = gg.grad(p["gs"], style="vjp")
+    outs = [grad.output_values[f"grad_{n}"] for n in p["tangents"]]
+    return lambda v: [evaluate_all(grad, v)[o] for o in outs]
+
+
+def _along(values, fn, direction, eps=1e-6):
+    """(fn(x + eps d) - fn(x - eps d)) / 2 eps, every input moved along its part of d."""
+    plus = {n: v + eps * direction.get(n, 0) for n, v in values.items()}
+    minus = {n: v - eps * direction.get(n, 0) for n, v in values.items()}
+    return [(a - b) / (2 * eps) for a, b in zip(fn(plus), fn(minus))]
 
 
 def test_every_rule_has_a_tangent_half():
