@@ -15,7 +15,7 @@ import pytest
 from test_autodiff_ops import CASES, _case_id, _draw, _values
 
 import graphgrad as gg
-from graphgrad.graph import evaluate_all
+from graphgrad.graph import OPS, evaluate_all
 from graphgrad.passes.autodiff.rules import RULES
 
 jax.config.update("jax_enable_x64", True)
@@ -219,8 +219,10 @@ def _along(values, fn, direction, eps=1e-6):
     return [(a - b) / (2 * eps) for a, b in zip(fn(plus), fn(minus))]
 
 
-def test_every_rule_has_a_tangent_half():
-    """Walks the rule table: an op whose rule has no forward (jvp) half fails here, named."""
-    for op, rule in RULES.items():
+def test_every_op_has_a_tangent_half():
+    """Walks the op table: an op whose rule has no forward (jvp) half fails here, named (the
+    reverse-mode table test names an op without any rule)."""
+    for op in OPS:
+        rule = RULES.get(op)
         if rule is not None:
             assert callable(getattr(rule, "jvp", None)), f"op {op!r} has no tangent (jvp) rule"
