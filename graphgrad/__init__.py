@@ -10,7 +10,7 @@ from .graph import (JACOBIAN_OPS, DTypeError, GradientCheckError, Graph, GraphEr
 from .graph.functions import *  # noqa: F401,F403 - matmul, add, ..., softmax, constant
 from . import passes, codegen, viz  # noqa: E402,F401
 from .codegen import compile, export  # noqa: E402,F401,A004
-from .passes import check_grads, grad, jvp  # noqa: E402,F401
+from .passes import check_grads, grad, hessian, hvp, jacobian, jvp  # noqa: E402,F401
 from .passes import optimize  # noqa: E402,F401
 
 __version__ = "0.1.0"

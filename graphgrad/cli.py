@@ -1,6 +1,7 @@
 """The `graphgrad` command: compile a graph's gradient to a module, draw it, or check it.
 
     graphgrad compile model.py:mlp --wrt w1,w2 -o mlp_grad.py
+    graphgrad compile model.py:mlp --transform hessian --wrt w2 -o mlp_hessian.py
     graphgrad draw    model.py:mlp --stage optimized -o mlp.svg
     graphgrad check   model.py:mlp
 
@@ -21,6 +22,8 @@ examples:
   graphgrad compile model.py:mlp -o mlp_grad.py                 gradient of every float input
   graphgrad compile model.py:mlp --wrt w1,w2 --backend jax -o mlp_grad_jax.py
   graphgrad compile model.py:mlp --style vjp --no-optimize      print the unoptimized VJP code
+  graphgrad compile model.py:mlp --transform hvp --wrt w1,w2    Hessian-vector products (inputs v_w1, v_w2)
+  graphgrad compile model.py:net --transform jacobian --of y --mode rev   whole Jacobian jac_y_<x>
   graphgrad draw model.py:mlp --stage backward -o mlp.svg       forward + explicit backward graph
   graphgrad draw model.py:mlp --stage compare -o cmp.png        explicit Jacobians beside the rewrite
   graphgrad draw model.py:mlp --summary none -o all.svg         every node, however many
@@ -61,7 +64,8 @@ def _add_common(p, *, style=True):
                    help="inputs to differentiate, comma-separated (default: every float input), "
                         "e.g. --wrt w1,w2")
     p.add_argument("--of", default=None, metavar="OUT", help="the scalar output to differentiate "
-                   "(default: the only output), e.g. --of loss")
+                   "(default: the only output; for --transform jacobian, outputs comma-separated, "
+                   "default every float output), e.g. --of loss")
     if style:
         p.add_argument("--style", choices=("jacobian", "vjp"), default="jacobian",
                        help="backward as explicit Jacobian products (default) or compact VJP rules, "
@@ -75,7 +79,17 @@ def _command(sub, name, summary, description):
     return p
 
 
+TRANSFORMS = ("grad", "jvp", "hvp", "hessian", "jacobian")
+
+
 def _compile_options(p):
+    p.add_argument("--transform", choices=TRANSFORMS, default="grad",
+                   help="what to append: the gradient (default), forward-mode jvp_<out>, "
+                        "Hessian-vector products hvp_<x>, the Hessian hessian_<x>_<y>, or "
+                        "Jacobians jac_<out>_<x>, e.g. --transform hvp")
+    p.add_argument("--mode", choices=("auto", "fwd", "rev"), default=None,
+                   help="order of the Jacobian products for --transform jacobian or hessian "
+                        "(default auto), e.g. --mode rev")
     p.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
                    help="target library (default numpy), e.g. --backend jax")
     p.add_argument("--no-optimize", action="store_true", help="skip gg.optimize (keeps explicit "
@@ -169,13 +183,15 @@ def load_graph(spec: str):
 
 
 def _compile(args) -> int:
-    from . import codegen, grad, optimize
+    from . import codegen, optimize
 
     g = load_graph(args.graph)
     if not args.no_grad:
-        g = grad(g, args.wrt, of=args.of, style=args.style)
+        g = _transform(g, args)
     elif args.wrt or args.of:
         raise UsageError("--wrt and --of choose what to differentiate; they make no sense with --no-grad")
+    elif args.transform != "grad" or args.mode:
+        raise UsageError("--no-grad emits the graph as it is; it makes no sense with --transform or --mode")
     if not args.no_optimize:
         g = optimize(g)
     codegen.check_budget(g, args.max_bytes, codegen.CLI_WAYS_OUT)
@@ -186,6 +202,26 @@ def _compile(args) -> int:
         path = codegen.write_module(source, args.output)
         print(f"wrote {path} ({len(g)} nodes, {args.backend})")
     return 0
+
+
+def _transform(g, args):
+    """g with what --transform asks for appended (wrt, of, style, mode and max-bytes passed on)."""
+    from . import grad, hessian, hvp, jacobian, jvp
+
+    t = args.transform
+    if args.mode and t not in ("hessian", "jacobian"):
+        raise UsageError(f"--mode orders Jacobian products; it makes no sense with --transform {t}")
+    if t == "jvp":
+        if args.of:
+            raise UsageError("--of makes no sense with --transform jvp (every float output gets jvp_<out>)")
+        return jvp(g, args.wrt, style=args.style)
+    if t == "jacobian":
+        of = _names(args.of) if args.of else None
+        return jacobian(g, of, args.wrt, mode=args.mode or "auto", max_bytes=args.max_bytes)
+    if t == "hessian":
+        return hessian(g, args.wrt, of=args.of, style=args.style, mode=args.mode or "auto",
+                       max_bytes=args.max_bytes)
+    return (hvp if t == "hvp" else grad)(g, args.wrt, of=args.of, style=args.style)
 
 
 def _draw(args) -> int:

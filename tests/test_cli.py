@@ -176,3 +176,47 @@ def test_unknown_ops_in_documents_list_close_matches():
     doc["nodes"][0]["op"] = "tahn"
     with pytest.raises(gg.GraphError, match="did you mean 'tanh'"):
         gg.Graph.from_json(json.dumps(doc))
+
+
+def _module(path):
+    namespace = {}
+    exec(path.read_text(), namespace)  # noqa: S102 - the module under test
+    return namespace
+
+
+@pytest.mark.parametrize("transform, extra", [
+    ("jvp", ["--wrt", "w2"]), ("hvp", ["--wrt", "w2"]), ("hessian", ["--wrt", "w2", "--mode", "rev"]),
+    ("jacobian", ["--wrt", "w2", "--backend", "jax"]), ("grad", ["--wrt", "w2", "--style", "vjp"]),
+])
+def test_compile_transform_writes_the_transformed_module(model, tmp_path, capsys, transform, extra):
+    import jax
+
+    import graphgrad as gg
+    from graphgrad.cli import load_graph
+
+    jax.config.update("jax_enable_x64", True)  # the float64 module needs it on the jax backend
+    out = tmp_path / f"{transform}.py"
+    assert main(["compile", f"{model}:two_layer_net", "--transform", transform, *extra, "-o", str(out)]) == 0
+    g = load_graph(f"{model}:two_layer_net")
+    fn = {"jvp": gg.jvp, "hvp": gg.hvp, "hessian": gg.hessian, "grad": gg.grad}.get(transform, gg.jacobian)
+    want_graph = fn(g, wrt="w2") if transform != "jacobian" else gg.jacobian(g, wrt="w2")
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal(s.shape) for s in want_graph.inputs.values()]
+    got = _module(out)["two_layer_net"](*args)
+    want = gg.evaluate(want_graph, *args)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-12)
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--transform", "jvp", "--of", "out"], "--of makes no sense with --transform jvp"),
+    (["--transform", "grad", "--mode", "rev"], "--mode orders Jacobian products"),
+    (["--transform", "hvp", "--no-grad"], "--no-grad emits the graph as it is"),
+    (["--transform", "sideways"], "invalid choice: 'sideways'"),
+    (["--transform", "hessian", "--max-bytes", "100"], "output 'hessian_x_x' of shape (8, 5, 8, 5)"),
+    (["--transform", "jacobian", "--of", "nope"], "of: graph 'two_layer_net' has no output 'nope'"),
+])
+def test_compile_transform_mistakes_are_one_line(model, capsys, argv, message):
+    err = one_line_error(capsys, ["compile", f"{model}:two_layer_net", *argv])
+    assert message in err

@@ -226,7 +226,7 @@ class _Module:
         freed = frees(deaths([(v, ops) for v, _, _, ops in statements], keep))
         lines, section = self._argument_checks(), None
         roles = [v.role for v, *_ in statements]
-        split = roles == sorted(roles, key=ROLES.index) and len(set(roles)) >= 2
+        split = roles == sorted(roles, key=ROLES.index) and len(set(roles)) >= 2  # one section each
         for (node, target, expr, _), dead in zip(statements, freed):
             if split and node.role != section:
                 section = node.role

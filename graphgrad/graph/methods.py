@@ -1,10 +1,10 @@
 """Methods attached from outside, as JAX's `array_methods` does: the Tensor's operators and
 numpy-style methods once the functions they call exist, and the Graph's front-end methods
-(`input` returning a Tensor, `with graph:`, JSON, networkx), so that ir.py stays a leaf."""
+(`input` returning a Tensor, `with graph:`, JSON, networkx, `select` and `rename`), so that ir.py stays a leaf."""
 from __future__ import annotations
 
 from . import functions as f
-from . import interchange, serialize
+from . import interchange, outputs, serialize
 from .errors import GraphError
 from .ir import Graph
 from .tensor import Tensor, enter_graph, exit_graph
@@ -58,6 +58,8 @@ GRAPH_METHODS = {
     "to_json": lambda self, indent=None: serialize.to_json(self, indent=indent),
     "from_json": staticmethod(serialize.from_json),
     "to_networkx": interchange.to_networkx,
+    "select": outputs.select,
+    "rename": outputs.rename,
 }
 
 

@@ -45,6 +45,28 @@ def _vector_times_kron(m):
     return m.make("reshape", _chain(m, _t(m, m.a), x, m.b), shape=m.shape)
 
 
+def _batched(m, a, x, b):
+    """a · X_c · b for each matrix X_c of the batch x (K, ., .), associated the cheaper way."""
+    (p, q), r, s = a.shape, x.shape[2], b.shape[1]
+    if p * q * r + p * r * s <= q * r * s + p * q * s:
+        return m.make("matmul", m.make("matmul", a, x), b)
+    return m.make("matmul", a, m.make("matmul", x, b))
+
+
+def _kron_times_matrix(m):
+    """(A ⊗ B) · M = [vec(A · X_c · Bᵀ)]_c: column c of M is vec(X_c), X_c of shape (cols A, cols B)."""
+    k = m.u.shape[1]
+    x = m.make("transpose", m.make("reshape", m.u, shape=(m.a.shape[1], m.b.shape[1], k)), axes=(2, 0, 1))
+    y = _batched(m, m.a, x, _t(m, m.b))
+    return m.make("reshape", m.make("transpose", y, axes=(1, 2, 0)), shape=m.shape)
+
+
+def _matrix_times_kron(m):
+    """M · (A ⊗ B) = [vec(Aᵀ · X_c · B)ᵀ]_c: row c of M is vec(X_c), X_c of shape (rows A, rows B)."""
+    x = m.make("reshape", m.u, shape=(m.u.shape[0], m.a.shape[0], m.b.shape[0]))
+    return m.make("reshape", _batched(m, _t(m, m.a), x, m.b), shape=m.shape)
+
+
 def _swapped(m) -> bool:
     return m.attrs["axes"] == (1, 0)
 
@@ -70,6 +92,12 @@ JACOBIAN = (
     # vec(X)ᵀ · (A ⊗ B) = vec(Aᵀ · X · B)
     Rule("vec(X)ᵀ · (A ⊗ B) = vec(Aᵀ · X · B)", ("matmul", "u", ("kron", "a", "b")),
          _vector_times_kron, _ndim("u", 1)),
+    # (A ⊗ B) · M = [vec(A · X_c · Bᵀ)]_c, column by column (whole Jacobians: jacobian, hessian)
+    Rule("(A ⊗ B) · M = [vec(A · X_c · Bᵀ)]_c", ("matmul", ("kron", "a", "b"), "u"),
+         _kron_times_matrix, _ndim("u", 2)),
+    # M · (A ⊗ B) = [vec(Aᵀ · X_c · B)ᵀ]_c, row by row
+    Rule("M · (A ⊗ B) = [vec(Aᵀ · X_c · B)ᵀ]_c", ("matmul", "u", ("kron", "a", "b")),
+         _matrix_times_kron, _ndim("u", 2)),
     # diag(v) · u = u ⊙ v
     Rule("diag(v) · u = u ⊙ v", ("matmul", ("diag", "v"), "u"),
          lambda m: m.make("multiply", m.u, m.v), _ndim("u", 1)),

@@ -37,6 +37,16 @@ def _unbroadcast(m):
     return m.make(m.op, *(m.y if v is m.b else v for v in m.inputs))
 
 
+def _reshapes_of_one_shape(m) -> bool:
+    """Both operands are reshapes to the node's shape of values of one shape (no broadcasting)."""
+    return m.ra.shape == m.rb.shape == m.shape and m.a.shape == m.b.shape
+
+
+def _reshape_outside(m):
+    """f(reshape(a), reshape(b)) -> reshape(f(a, b)), f's attributes kept."""
+    return m.make("reshape", m.make(m.op, m.a, m.b, **m.attrs), shape=m.shape)
+
+
 def _full_slice(m) -> bool:
     return all(not isinstance(e, int) and e == (0, d, 1)
                for e, d in zip(m.attrs["index"], m.x.shape))
@@ -84,6 +94,12 @@ STRUCTURAL = (
     Rule("reshape(f(reshape(a), reshape(b)), a.shape) = f(a, b)",
          ("reshape", (ELEMENTWISE_BINARY + "=f", ("reshape", "a"), ("reshape", "b"))),
          lambda m: m.make(m.f.op, m.a, m.b, **m.f.attrs), _same_elementwise),
+    # f(reshape(a, s), reshape(b, s)) = reshape(f(a, b), s) when a and b share a shape: the
+    # reshape moves outwards, where it meets the next one (a tangent of a Jacobian-style gradient
+    # multiplies flattened values)
+    Rule("f(reshape(a, s), reshape(b, s)) = reshape(f(a, b), s)",
+         (ELEMENTWISE_BINARY, ("reshape=ra", "a"), ("reshape=rb", "b")), _reshape_outside,
+         _reshapes_of_one_shape),
     # f(x, broadcast_to(y, s)) = f(x, y) when x has shape s (f broadcasts y itself)
     Rule("f(x, broadcast_to(y, s)) = f(x, y)", (ELEMENTWISE_BINARY, "x", ("broadcast_to=b", "y")),
          _unbroadcast, both(keeps("x"), lambda m: m.x is not m.b)),

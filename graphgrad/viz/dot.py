@@ -1,7 +1,7 @@
 """`to_dot`: a Graph as a `graphviz.Digraph` (no Graphviz binary needed to build its source).
 
 Layout: inputs and parameters on the top rank, forward nodes in a blue cluster, backward nodes in
-an orange one, outputs at the bottom; Jacobian nodes bold and red with their formula; every edge
+an orange one, tangent (forward-mode) nodes in a green one, outputs at the bottom; Jacobian nodes bold and red with their formula; every edge
 labelled with the type of the value it carries. DOT ids come from node ids and input/output names
 (`n3`, `in_x`, `out_loss`), so the same graph always gives the same source. A view too tall for
 one page is folded into side-by-side columns instead (layout.py, folded.py).
@@ -71,10 +71,15 @@ def title_label(g, title=None) -> str:
     counts = {r: sum(1 for n in g.nodes if n.role == r) for r in ROLES}
     size, where = largest_intermediate(g)
     stats = f"{len(g)} nodes: {counts['forward']} forward, {counts['backward']} backward"
+    if counts["tangent"]:
+        stats += f", {counts['tangent']} tangent"
     if where is not None:
         stats += f" · largest intermediate {size_text(size)} ({where.ref} {where.op})"
     if g.passes:
         stats += " · passes: " + escape(", ".join(g.passes), 200)
+    plan = getattr(g, "jacobian_plan", None)  # set by gg.jacobian and gg.hessian
+    if plan is not None:
+        stats += "<BR/>" + escape(plan.explain().splitlines()[0], 200)
     return f'<<FONT POINT-SIZE="18"><B>{head}</B></FONT><BR/>{small(stats)}>'
 
 
@@ -172,8 +177,8 @@ def edge_attrs(src, dst, count, carry) -> dict:
     attrs = {"label": style.edge_label(src, count)}
     if carry:
         attrs.update(style="dashed", label=f"{style.edge_label(src, 1)} (next copy)")
-    elif dst.role == "backward":
-        attrs["color"] = style.ROLE_LINE["backward"]
+    elif dst.role != "forward":
+        attrs["color"] = style.ROLE_LINE[dst.role]
     return attrs
 
 

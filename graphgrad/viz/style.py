@@ -1,7 +1,8 @@
 """The look of a picture: one palette, one shape per kind of value, and the node labels.
 
 Kinds: input (ellipse), parameter (hexagon: an input that gets a gradient), constant (note),
-forward op (rounded box, blue), backward op (rounded box, orange), explicit Jacobian (3-D box,
+forward op (rounded box, blue), backward op (rounded box, orange), tangent op (rounded box,
+green: forward-mode derivatives), explicit Jacobian (3-D box,
 red, bold, with its formula), output (inverted house).
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ KINDS = {  # kind -> (shape, fill colour, line colour, extra style)
     "output": ("invhouse", "#d9f2d9", "#2e7d32", ""),
 }
 KIND_TEXT = {"input": "input", "parameter": "parameter (gets a gradient)", "constant": "constant",
-             "forward": "forward op", "backward": "backward op", "tangent": "tangent (forward-mode) op",
+             "forward": "forward op", "backward": "backward op", "tangent": "tangent op (forward mode)",
              "jacobian": "explicit Jacobian (⊗, diag, I)", "output": "output"}
 
 

@@ -33,14 +33,26 @@ def gradient_prefix(g, wrt, prefix, order) -> str:
     return prefix
 
 
+def order_of(g, name) -> int:
+    """The derivative order of output `name`: 0 for an ordinary output, k for a k-th gradient."""
+    return g.gradients[name][1] if name in g.gradients else 0
+
+
 def pick_output(g, of):
-    """The name of the scalar float output to differentiate, checked."""
+    """The name of the scalar float output to differentiate, checked.
+
+    The default is the only output of the highest derivative order: the only output of a plain
+    graph, the gradient of a grad graph of one input (so grad of grad is the second derivative,
+    as jax.grad(jax.grad(f)) is)."""
     outputs = g.outputs
     if of is None:
-        candidates = [n for n in outputs if n not in g.gradients]
+        top = max((order_of(g, n) for n in outputs), default=0)
+        candidates = [n for n in outputs if order_of(g, n) == top]
         if len(candidates) != 1:
-            names = ", ".join(map(repr, outputs)) or "none"
-            raise GraphError(f"graph {g.name!r} has {len(outputs)} outputs ({names}); "
+            names = ", ".join(map(repr, candidates)) or "none"
+            what = f"{len(candidates)} outputs" if top == 0 else \
+                f"{len(candidates)} gradient outputs of order {top}"
+            raise GraphError(f"graph {g.name!r} has {what} ({names}); "
                              "name the scalar one to differentiate with of=")
         of = candidates[0]
     if not isinstance(of, str) or of not in outputs:

@@ -14,10 +14,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...graph import FLOAT_DTYPES, Graph, Tensor
+from ...graph import FLOAT_DTYPES, JACOBIAN_OPS, Graph, Tensor
 from ...graph.analysis import collector_paused, copy_graph
 from ...graph.provenance import Provenance, summary
-from .checks import check_style, gradient_prefix, pick_output, pick_wrt, rule_of
+from .checks import check_style, gradient_prefix, order_of, pick_output, pick_wrt, rule_of
 from .rules import NO_GRADIENT, RULES, sum_to
 
 
@@ -26,12 +26,19 @@ def grad(g: Graph, wrt: str | Sequence[str] | None = None, *, of: str | None = N
          style: str = "jacobian", prefix: str | None = None) -> Graph:
     """A new graph: g's outputs, in order, then `<prefix><input>` for each input in `wrt`.
 
-    `of` names the scalar output to differentiate (default: the only output, or the only one
-    that is not a gradient); `wrt` is an input name or a list of them (default: every float
-    input). An input the output does not depend on gets a gradient of zeros. `style` is
-    "jacobian" (explicit Kronecker/diagonal Jacobian products, see jacobian.py) or "vjp" (the
-    compact rules). `prefix` defaults to "grad_", or "grad2_", "grad3_", ... when g already has
-    gradient outputs of the lower order. Appended nodes have role "backward".
+    `of` names the scalar output to differentiate (default: the only output of the highest
+    derivative order, so that grad of a grad graph of one scalar input is the second
+    derivative); `wrt` is an input name or a list of them (default: every float input). An
+    input the output does not depend on gets a gradient of zeros. `style` is "jacobian"
+    (explicit Kronecker/diagonal Jacobian products, see jacobian.py) or "vjp" (the compact
+    rules). `prefix` defaults to "grad_", or "grad2_", "grad3_", ... when g already has gradient
+    outputs of the lower order; the new outputs are recorded in `gradients` with the order of
+    `of` plus one. Appended nodes have role "backward".
+
+    A graph that holds explicit Jacobian products (a Jacobian-style gradient) has them rewritten
+    first (`rewrite_jacobians`' identities: the same values), since differentiating through
+    them would build cotangents as large as the Jacobians; a Jacobian used otherwise is
+    differentiated through its own rule.
 
     Explicit Jacobians multiply every element of the cotangent: unoptimized, one NaN or inf in
     a partial reaches every element of the gradient through 0 × NaN, as any explicit matrix
@@ -41,9 +48,10 @@ def grad(g: Graph, wrt: str | Sequence[str] | None = None, *, of: str | None = N
     check_style("grad", style)
     of = pick_output(g, of)
     wrt = pick_wrt(g, wrt)
-    order = 1 + max((k for _, k in g.gradients.values()), default=0)
-    prefix = gradient_prefix(g, wrt, prefix, order)
-    new, _ = copy_graph(g)
+    prefix = gradient_prefix(g, wrt, prefix, 1 + max((k for _, k in g.gradients.values()), default=0))
+    order = 1 + order_of(g, of)
+    source = without_jacobian_products(g)
+    new, _ = copy_graph(source)
     declared = new.input_values
     inputs = [declared[name] for name in wrt]
     with new.role("backward") as scope:
@@ -52,8 +60,18 @@ def grad(g: Graph, wrt: str | Sequence[str] | None = None, *, of: str | None = N
         for name, x in zip(wrt, inputs):
             new.output(prefix + name, cotangents[x] if x in cotangents else _zeros(new, x))
             new.gradients[prefix + name] = (name, order)
-    new.passes = g.passes + (f"grad-{style}",)
+    new.passes = source.passes + (f"grad-{style}",)
     return new
+
+
+def without_jacobian_products(g):
+    """g with its explicit Jacobian products in compact form (g itself when it has none)."""
+    if not any(n.op in JACOBIAN_OPS for n in g.nodes):
+        return g
+    from ..rewrite_jacobians import NAME, RULES  # passes import autodiff: imported when needed
+    from ..rebuild import rewrite
+
+    return rewrite(g, RULES, NAME)
 
 
 def _active(graph, y, inputs) -> set:

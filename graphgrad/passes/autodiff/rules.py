@@ -15,15 +15,15 @@ tangents `ts` (None for an operand without one). Entries are built by three cons
 
 Values at kinks and ties are jax's: relu'(0) = 0, abs'(0) = 1, maximum/minimum split a tie
 evenly, a `max` reduction shares its gradient among tied maxima. Matmul of two matrices uses
-Kronecker Jacobians in the Jacobian style; `NO_GRADIENT` marks ops through which nothing flows;
-kron and diag are explicit Jacobians and must be rewritten before they can be differentiated.
+Kronecker Jacobians in the Jacobian style; `NO_GRADIENT` marks ops through which nothing flows.
+kron and diag, the explicit Jacobians, have rules too, so tangents flow through a Jacobian-style
+gradient (hvp) and a Jacobian that is not a product can be differentiated.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ... import graph as gg
-from ...graph import GraphError
 from ...graph.ops_contract import letter_sizes, parse_subscripts
 from ...graph.ops_linalg import matmul_shape
 from ...graph.tensor import apply
@@ -109,11 +109,26 @@ def _einsum_vjp(g, y, xs, wants, attrs, style):
     return tuple(results)
 
 
-def _explicit_jacobian(*args):
-    y = args[1]
-    raise GraphError(f"cannot differentiate through {y.value.op} node {y.value.ref}: it is an "
-                     "explicit Jacobian; rewrite it first with gg.optimize(g) or "
-                     "gg.passes.rewrite_jacobians(g)")
+def _kron_vjp(g, y, a, b):
+    """Y = A ⊗ B, Y[i·r + k, j·s + l] = A[i, j] B[k, l]: G seen as (p, r, q, s) is contracted with
+    B over (r, s) for dA, and with A over (p, q) for dB."""
+    (p, q), (r, s) = a.shape, b.shape
+    g4 = g.reshape(p, r, q, s)
+    return (gg.sum(g4 * b.reshape(1, r, 1, s), (1, 3)), gg.sum(g4 * a.reshape(p, 1, q, 1), (0, 2)))
+
+
+def _kron_jvp(ts, y, xs, attrs, style):
+    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB (bilinear)."""
+    (a, b), (ta, tb) = xs, ts
+    parts = [apply("kron", ta, b) if ta is not None else None, apply("kron", a, tb) if tb is not None else None]
+    parts = [t for t in parts if t is not None]
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+def _diagonal(g):
+    """The diagonal of a square matrix: every (n+1)-th element of vec(G) (diag's transpose)."""
+    n = g.shape[0]
+    return apply("slice", g.reshape(n * n), index=((0, n * n, n + 1),))
 
 
 def _mean_count(x, y) -> int:
@@ -183,8 +198,10 @@ RULES = {
     # nothing flows
     **dict.fromkeys(("constant", "eye", "sign", "less", "less_equal", "greater", "greater_equal",
                      "equal"), NO_GRADIENT),
-    "kron": Rule(_explicit_jacobian, _explicit_jacobian),
-    "diag": Rule(_explicit_jacobian, _explicit_jacobian),
+    # the explicit Jacobians themselves: kron is bilinear, diag linear (grad of grad, hvp)
+    "kron": Rule(vjp(lambda g, y, a, b: _kron_vjp(g, y, a, b)[0], lambda g, y, a, b: _kron_vjp(g, y, a, b)[1]),
+                 _kron_jvp),
+    "diag": linear(lambda g, y, v: _diagonal(g)),
     **CONV_RULES,
 }
 
