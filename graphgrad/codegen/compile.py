@@ -115,6 +115,9 @@ def compile(g, backend="numpy", *, optimize=True, jit=True, max_bytes=2**30):  #
     """A callable computing `g`'s outputs with generated numpy or jax code (same calling
     convention as `gg.evaluate`; keyword arguments accepted). `optimize` runs `gg.optimize`
     first; `jit` wraps the jax function with `jax.jit`; `max_bytes` bounds any one intermediate."""
+    if backend == "c":  # built with the system C compiler: graphgrad/codegen/c
+        from .c import compile_c
+        return compile_c(g, optimize=optimize, max_bytes=max_bytes)
     be = get_backend(backend)
     if be.name == "jax":
         _require_jax(g)

@@ -45,6 +45,9 @@ class _Var:
 def emit(g, backend="numpy", *, name=None) -> str:
     """Source of a Python module defining `name` (default `g.name`), which takes the graph inputs
     in order and returns the outputs in order (one output bare, several as a tuple)."""
+    if backend == "c":  # its own emitter: graphgrad/codegen/c
+        from .c import emit_c
+        return emit_c(g, name=name).source
     with gc_paused():
         return _Module(g, get_backend(backend), name or g.name).source()
 

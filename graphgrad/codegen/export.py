@@ -9,6 +9,9 @@ from .emitter import emit, get_backend
 
 def export(g, path, backend="numpy", *, optimize=True, name=None) -> pathlib.Path:
     """Write the module computing `g` (optimized first unless `optimize=False`) to `path`."""
+    if backend == "c":  # writes path (.c) and its .h: graphgrad/codegen/c
+        from .c import export_c
+        return export_c(g, path, optimize=optimize, name=name)
     be = get_backend(backend)
     return write_module(emit(_optimized(g, optimize), be, name=name), path)
 

@@ -143,7 +143,7 @@ def coalesce(shape, stride_lists, groups=None):
 def index_text(offset, strides, names) -> str:
     """`offset + i*s0 + j*s1` with zero terms dropped and unit strides written bare."""
     terms = []
-    for s, n in zip(strides, names):
+    for s, n in sorted(zip(strides, names), key=lambda t: -abs(t[0])):  # largest stride first
         if s == 0:
             continue
         if s == 1:

@@ -66,9 +66,26 @@ RESERVED = C_KEYWORDS | CXX_KEYWORDS | LIBC_NAMES | INTERNAL_NAMES
 _SUFFIX = re.compile(r"^(.*?)_(\d+)$")
 
 
+def why_reserved(name: str):
+    """Why `name` may not be a C identifier in generated code (None when it may)."""
+    if name in C_KEYWORDS:
+        return "a C keyword"
+    if name in CXX_KEYWORDS:
+        return "a C++ keyword (the header is for C++ too)"
+    if name in LIBC_NAMES:
+        return "a name of the C library or libm"
+    if name.startswith("_"):
+        return "reserved to the C implementation (a leading underscore)"
+    if _RESERVED_PREFIX.match(name):
+        return "in the namespace of BLAS or of graphgrad's generated helpers"
+    if name in INTERNAL_NAMES:
+        return "a name the generated C uses itself"
+    return None
+
+
 def is_reserved(name: str) -> bool:
     """Whether `name` may not be used as a C identifier in generated code."""
-    return name in RESERVED or name.startswith("_") or bool(_RESERVED_PREFIX.match(name))
+    return why_reserved(name) is not None
 
 
 def check_function_name(name: str) -> str:
@@ -76,9 +93,10 @@ def check_function_name(name: str) -> str:
     change the API, so a clash is a GraphError that says how to choose another name."""
     if not (isinstance(name, str) and name.isidentifier() and name.isascii()):
         raise GraphError(f"function name {name!r} is not an ASCII C identifier; pass name=")
-    if is_reserved(name):
-        raise GraphError(f"function name {name!r} clashes with a C keyword, a C library or BLAS "
-                         "symbol, or a name the generated C uses; pass another name=")
+    why = why_reserved(name)
+    if why:
+        raise GraphError(f"function name {name!r} is {why}, so the C function cannot have it; "
+                         "pass another name=")
     return name
 
 

@@ -110,17 +110,23 @@ def _matrix(L, acc, shape, strides, batch, hint):
     """(Buf, batch strides, trans, ld) of one operand, copied to a contiguous Temp when BLAS
     cannot read it as it is (a broadcast, a reversed slice, an inline scalar)."""
     rows, cols = shape[-2:]
-    layout = None if isinstance(acc, Lit) else gemm_layout(rows, cols, *strides[-2:])
-    if math.prod(batch) * rows * cols == 0:
-        layout = ("N", max(1, cols))
-    if layout is None:
-        buf = L.materialize(acc if not isinstance(acc, Buf) else Buf(acc.base, shape, strides, acc.offset),
+    empty = math.prod(batch) * rows * cols == 0  # BLAS never sees it
+    if isinstance(acc, Lit) or not empty and gemm_layout(rows, cols, *strides[-2:]) is None:
+        acc = L.materialize(acc if isinstance(acc, Lit) else Buf(acc.base, shape, strides, acc.offset),
                             hint)
-        strides = buf.strides
-        layout = gemm_layout(rows, cols, *strides[-2:])
-        acc = buf
+        strides = acc.strides
+    layout = ("N", max(1, cols)) if empty else gemm_layout(rows, cols, *strides[-2:])
     buf = Buf(acc.base, shape, strides, acc.offset) if isinstance(acc, Buf) else acc
     return buf, _batch_strides(strides[:-2], shape[:-2], batch), layout[0], layout[1]
+
+
+def _stacked(strides, batch, step) -> bool:
+    """Whether batch strides place the matrices one after another, `step` elements apart."""
+    for s, d in zip(reversed(strides), reversed(batch)):
+        if d != 1 and s != step:
+            return False
+        step *= d
+    return True
 
 
 def lower_matmul(L, node):
@@ -144,10 +150,14 @@ def lower_matmul(L, node):
     abuf, abatch, ta, lda = _matrix(L, A, a_shape, a_strides, batch, "a")
     bbuf, bbatch, tb, ldb = _matrix(L, B, b_shape, b_strides, batch, "b")
     out_shape = tuple(batch) + (m, n)
+    rows = m * math.prod(batch)
+    if batch and ta == "N" and not any(bbatch) and _stacked(abatch, batch, m * lda) and lda == k:
+        # a batch of matrices times one matrix is one taller matmul: (b*m, k) @ (k, n)
+        batch, abatch, bbatch, m = (), [], [], rows
     L.dest(node)
     out = Buf(node, out_shape)
-    nest = GemmNest(batch, (abuf, abatch), (bbuf, bbatch), (out, list(contiguous_strides(out_shape)[:-2])),
-                    m, n, k, ta, lda, tb, ldb)
+    out_strides = list(contiguous_strides(out_shape)[:-2]) if batch else []
+    nest = GemmNest(batch, (abuf, abatch), (bbuf, bbatch), (out, out_strides), m, n, k, ta, lda, tb, ldb)
 
     def comment(r):
         x = r.name_of_access(abuf) + (".T" if ta == "T" else "")
