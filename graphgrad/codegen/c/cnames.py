@@ -107,6 +107,9 @@ class CNamer:
         self._used = set(taken)
         self._next = {}
 
+    def taken(self) -> set:
+        return set(self._used)
+
     def fresh(self, hint, fallback: str = "t") -> str:
         base = sanitize(hint, fallback)
         if not base.isascii() or not base.isidentifier():

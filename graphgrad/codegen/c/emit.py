@@ -94,8 +94,13 @@ class _Function:
         self.fname, self.g, self.module = fname, g, module
         self.lowered = lower(g)
         self.plan = plan_memory(self.lowered)
-        self.namer = CNamer(taken=module.namer._used)
         self.names, self.params = {}, []
+        for v, where in self.lowered.storage.items():  # file-scope tables first: locals avoid them
+            if where == ("const",):
+                table = module.namer.fresh((v.name or "const").upper(), "CONST")
+                self.names[v] = table
+                module.tables.append((table, v))
+        self.namer = CNamer(taken=module.namer.taken())
         for v in g.input_values.values():
             self._param(v, "input", v.name, v.spec)
         for out_name, spec in g.outputs.items():
@@ -103,11 +108,6 @@ class _Function:
         for slot in sorted(self.plan.slots, key=lambda s: s.first):
             v = slot.value
             self.names[v] = self.namer.fresh(v.name or getattr(v, "op", "t"), "t")
-        for v, where in self.lowered.storage.items():
-            if where == ("const",):
-                table = module.namer.fresh((v.name or "const").upper(), "CONST")
-                self.names[v] = table
-                module.tables.append((table, v))
 
     def _param(self, value, io, name, spec):
         c_name = self.namer.fresh(name, "arg")

@@ -56,10 +56,10 @@ static double gg_tanh(double x)
     const double z = u * 1.4426950408889634 + shift;
     const double kd = z - shift;
     const double r = (u - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
-    long long bits;
+    unsigned long long bits; /* of z: k in the low bits, then 2^k from its exponent field */
     double two_k, p, t;
     memcpy(&bits, &z, sizeof bits);
-    bits = (bits + 1023) << 52;
+    bits = (bits + 1023u) << 52;
     memcpy(&two_k, &bits, sizeof two_k);
     p = 1.0 / 6227020800.0;
     p = 1.0 / 479001600.0 + r * p;

@@ -14,7 +14,7 @@ from ...graph.ir import Input
 from ..liveness import live_nodes
 from .access import Buf, Lit, contiguous_strides
 from .clit import ctype, literal
-from .expr import Apply, Leaf, chain
+from .expr import Apply, Leaf, chain, chain_text
 from .nests import MapNest, ReduceNest
 from .ops import Lower, Map, Reduce, Source, UNSPELLABLE, View, lookup_c
 
@@ -193,7 +193,7 @@ class _Lowering:
         dest = self.dest(node)
         ops = chain(tree)
         self.kernel(node, [MapNest(node.shape, dest, tree)],
-                    lambda r: f"{r.name(node)}: {', '.join(ops)}, {r.type(node)}", elementwise=True)
+                    lambda r: f"{r.name(node)}: {chain_text(ops)}, {r.type(node)}", elementwise=True)
 
     def _reduce(self, node, kind):
         (x,) = node.inputs
@@ -216,7 +216,7 @@ class _Lowering:
                     at += 1
         ops = chain(tree) + [node.op]
         self.kernel(node, [ReduceNest(shape, dest, strides, tree, kind)],
-                    lambda r: f"{r.name(node)}: {', '.join(ops)}, {r.type(x)} -> {r.type(node)}")
+                    lambda r: f"{r.name(node)}: {chain_text(ops)}, {r.type(x)} -> {r.type(node)}")
 
     def _outputs(self) -> dict:
         """Each output argument and the value stored in it; copies for the outputs whose value
