@@ -19,6 +19,7 @@ import pathlib
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -139,7 +140,13 @@ def load_library(path) -> ctypes.CDLL:
 
 class CCall:
     """Calls one generated C function on numpy arrays: allocates the outputs, passes pointers,
-    and gives each thread its own workspace (so the callable may be used from several threads)."""
+    and gives each thread its own workspace (so the callable may be used from several threads).
+
+    Output arrays that nobody references any more when the next call starts (the caller dropped
+    them) are written again instead of allocated anew: fresh memory costs page faults, which on
+    small graphs take longer than the arithmetic. An array the caller still holds, or a view of
+    it, is never touched again.
+    """
 
     def __init__(self, lib, info):
         self.name, self.info = info.name, info
@@ -157,16 +164,27 @@ class CCall:
         if size() != self._bytes:  # pragma: no cover - the library and the plan disagree
             raise GraphError(f"{info.name}: library reports {size()} workspace bytes, plan {self._bytes}")
 
-    def _workspace(self) -> int:
-        ws = getattr(self._local, "ws", None)
-        if ws is None:
+    def _state(self):
+        """This thread's workspace address and its list of (output array, address)."""
+        state = getattr(self._local, "state", None)
+        if state is None:
             buf = np.empty(self._bytes + 64, dtype=np.uint8)
-            ws = self._local.ws = (buf, (buf.ctypes.data + 63) & ~63)
-        return ws[1]
+            outs = [(a, a.ctypes.data) for a in (np.empty(s, d) for s, d in self._outs)]
+            state = self._local.state = [buf, (buf.ctypes.data + 63) & ~63, outs]
+        return state
 
     def __call__(self, *args):
         ins = [np.ascontiguousarray(a) for a in args]
-        outs = [np.empty(shape, dtype) for shape, dtype in self._outs]
-        self._fn(*[a.ctypes.data for a in ins], *[o.ctypes.data for o in outs], self._workspace())
-        results = [o[()] if scalar else o for o, scalar in zip(outs, self._scalars)]
+        state = self._state()
+        outs = state[2]
+        for i, (arr, _) in enumerate(outs):
+            if sys.getrefcount(arr) > _FREE:  # still held by the caller: make a new one
+                arr = np.empty(*self._outs[i])
+                outs[i] = (arr, arr.ctypes.data)
+            del arr
+        self._fn(*[a.ctypes.data for a in ins], *[p for _, p in outs], state[1])
+        results = [a[()] if scalar else a for (a, _), scalar in zip(outs, self._scalars)]
         return results[0] if len(results) == 1 else tuple(results)
+
+
+_FREE = 3  # sys.getrefcount of an output only the list `outs` and the loop hold (and the call)

@@ -56,24 +56,18 @@ static double gg_tanh(double x)
     const double z = u * 1.4426950408889634 + shift;
     const double kd = z - shift;
     const double r = (u - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
     unsigned long long bits; /* of z: k in the low bits, then 2^k from its exponent field */
-    double two_k, p, t;
+    double two_k, q, p, t;
     memcpy(&bits, &z, sizeof bits);
     bits = (bits + 1023u) << 52;
     memcpy(&two_k, &bits, sizeof two_k);
-    p = 1.0 / 6227020800.0;
-    p = 1.0 / 479001600.0 + r * p;
-    p = 1.0 / 39916800.0 + r * p;
-    p = 1.0 / 3628800.0 + r * p;
-    p = 1.0 / 362880.0 + r * p;
-    p = 1.0 / 40320.0 + r * p;
-    p = 1.0 / 5040.0 + r * p;
-    p = 1.0 / 720.0 + r * p;
-    p = 1.0 / 120.0 + r * p;
-    p = 1.0 / 24.0 + r * p;
-    p = 1.0 / 6.0 + r * p;
-    p = 0.5 + r * p;
-    p = r + r * (r * p);
+    /* expm1(r) = r + r^2 q(r), q(r) = sum of r^i / (i + 2)! for i < 12, in Estrin's form */
+    q = ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)))
+        + r4 * ((1.0 / 720.0 + r * (1.0 / 5040.0)) + r2 * (1.0 / 40320.0 + r * (1.0 / 362880.0)))
+        + r8 * ((1.0 / 3628800.0 + r * (1.0 / 39916800.0))
+                + r2 * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0)));
+    p = r + r2 * q;
     t = two_k * p + (two_k - 1.0);
     return copysign(-t / (t + 2.0), x);
 }

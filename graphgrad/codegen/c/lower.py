@@ -9,6 +9,10 @@ BLAS cannot read as it is, or an output that is a view, an input or a constant, 
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ...graph.errors import GraphError
 from ...graph.ir import Input
 from ..liveness import live_nodes
@@ -170,8 +174,10 @@ class _Lowering:
 
     def _constant(self, node):
         value = node.attrs["value"]
-        if node.shape == ():
-            self.accesses[node] = Lit(literal(value.item(), node.dtype), node.dtype)
+        flat = value.reshape(-1)
+        if flat.size and (flat.view(np.uint8).reshape(flat.size, -1) == flat[:1].view(np.uint8)).all():
+            # one value throughout (a scalar, np.ones(...)): written inline, bit for bit
+            self.accesses[node] = Lit(literal(flat[0].item(), node.dtype), node.dtype, node.shape)
         else:
             self.storage[node] = ("const",)
             self.accesses[node] = Buf(node, node.shape)
@@ -223,6 +229,11 @@ class _Lowering:
         has no kernel of its own (or is already another output)."""
         out = {}
         for name, v in self.g.output_values.items():
+            acc = self.accesses.get(v)
+            if v not in self.storage and isinstance(acc, Buf) and acc.is_identity() and \
+                    self.storage.get(acc.base) == ("work",) and acc.base.dtype == v.dtype and \
+                    math.prod(acc.base.shape) == math.prod(v.shape):
+                v = acc.base  # a reshape of a computed value: computed in the output itself
             if isinstance(v, Input) or self.storage.get(v) != ("work",):
                 copy = OutputCopy(name, v)
                 self.storage[copy] = ("output", name)

@@ -30,6 +30,8 @@ EXTRA_CASES = [
      False),
     ("power:half", [(3, 4)], lambda g, a: [g.add("power", [a], {"exponent": 0.5})], True),
     ("power:inverse", [(3, 4)], lambda g, a: [g.add("power", [a], {"exponent": -1.0})], True),
+    ("power:fourth", [(3, 4)], lambda g, a: [g.add("power", [g.add("exp", [a])], {"exponent": 4.0})], False),
+    ("power:odd", [(3, 4)], lambda g, a: [g.add("power", [a], {"exponent": 2.5})], True),
     ("log_softmax:3d", [(2, 3, 4)], lambda g, a: [g.add("log_softmax", [a], {"axis": 1})], False),
     ("softmax:strided", [(4, 3)], lambda g, a: [
         g.add("softmax", [g.add("transpose", [a], {"axes": None})], {"axis": 1})], False),
