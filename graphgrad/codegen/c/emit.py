@@ -124,14 +124,15 @@ class _Function:
 
     def body(self) -> list:
         r = _Renderer(self, self.module)
-        blocks, section = [], None
+        blocks, section, numbered = [], None, []
         roles = [k.role for k in self.lowered.kernels]
         split = len(set(roles)) == 2 and roles == sorted(roles, key=("forward", "backward").index)
         for kernel in self.lowered.kernels:
             if split and kernel.role != section:
                 section = kernel.role
                 blocks.append(f"/* {section} pass */")
-            blocks.append(f"/* {kernel.comment(r)} */")
+            blocks.append(f"/* #{len(numbered)} {kernel.comment(r)} */")
+            numbered.append(kernel)
             for nest in kernel.nests:
                 blocks += nest.render(r)
         lines = self._declarations()
@@ -146,14 +147,15 @@ class _Function:
         if not plan.slots:
             return []
         lines = [f"/* workspace: {plan.workspace_bytes:,} bytes for {len(plan.slots)} arrays "
-                 f"({plan.intermediate_bytes:,} if none shared); [written, last read] kernels */",
+                 f"({plan.intermediate_bytes:,} if none shared),",
+                 "   each live from the block (#) that writes it to the last that reads it */",
                  "unsigned char *ws = (unsigned char *)workspace;"]
         for slot in sorted(plan.slots, key=lambda s: s.first):
             t, name = slot.ctype, self.names[slot.value]
             where = "ws" if slot.offset == 0 else f"ws + {slot.offset}"
             init = where if t == "unsigned char" else \
                 f"({t} *)ws" if slot.offset == 0 else f"({t} *)({where})"
-            note = f"{format_type(slot.value.shape, slot.value.dtype)}, [{slot.first}, {slot.last}]"
+            note = f"{format_type(slot.value.shape, slot.value.dtype)}, #{slot.first}-#{slot.last}"
             if slot.in_place_of is not None:
                 note += f", in place of {self.names[slot.in_place_of]}"
             lines.append(f"{t} *{name} = {init}; /* {note} */")
