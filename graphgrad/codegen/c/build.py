@@ -150,11 +150,17 @@ class CCall:
 
     def __init__(self, lib, info):
         self.name, self.info = info.name, info
-        fn = getattr(lib, info.name)
         params = info.params
-        fn.argtypes = [ctypes.c_void_p] * (len(params) + 1)
-        fn.restype = None
-        self._fn = fn
+        if info.packed:  # more arguments than ctypes passes: the array entry point
+            packed = getattr(lib, f"{info.name}_packed")
+            packed.argtypes, packed.restype = [ctypes.c_void_p], None
+            array = ctypes.c_void_p * (len(params) + 1)
+            self._fn = lambda *ptrs: packed(array(*ptrs))
+        else:
+            fn = getattr(lib, info.name)
+            fn.argtypes = [ctypes.c_void_p] * (len(params) + 1)
+            fn.restype = None
+            self._fn = fn
         self._outs = [(tuple(p.spec.shape), np.dtype(p.spec.dtype)) for p in params if p.io == "output"]
         self._scalars = [shape == () for shape, _ in self._outs]
         self._bytes = info.plan.workspace_bytes
@@ -184,7 +190,7 @@ class CCall:
             del arr
         self._fn(*[a.ctypes.data for a in ins], *[p for _, p in outs], state[1])
         results = [a[()] if scalar else a for (a, _), scalar in zip(outs, self._scalars)]
-        return results[0] if len(results) == 1 else tuple(results)
+        return results[0] if len(results) == 1 else tuple(results)  # () for no outputs
 
 
 _FREE = 3  # sys.getrefcount of an output only the list `outs` and the loop hold (and the call)

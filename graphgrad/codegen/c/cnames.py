@@ -107,6 +107,9 @@ class CNamer:
         self._used = set(taken)
         self._next = {}
 
+    def reserve(self, name: str) -> None:
+        self._used.add(name)
+
     def taken(self) -> set:
         return set(self._used)
 
