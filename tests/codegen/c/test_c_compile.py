@@ -133,3 +133,28 @@ def test_a_compiler_failure_is_one_clear_error(seed, monkeypatch):
     monkeypatch.setenv("GRAPHGRAD_CFLAGS", "-fno-such-flag-for-graphgrad")
     with pytest.raises(gg.GraphError, match="C compiler rejected"):
         gg.compile(seed[0], backend="c")
+
+
+def test_long_schedules_are_written_in_parts():
+    from bench import models
+
+    graph = models.deep_chain(layers=40, width=4, batch=2, name="chain")
+    g = gg.optimize(gg.grad(graph))
+    f = gg.compile(g, backend="c", optimize=False)
+    assert "static void chain_part2(" in f.source and "    chain_part1(" in f.source
+    args = models.random_inputs(graph)
+    for a, b in zip(f(*args), gg.compile(g, optimize=False)(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
+
+
+def test_more_arguments_than_ctypes_passes():
+    g = gg.Graph("wide")
+    xs = [g.input(f"x{i}", (2,)) for i in range(600)]
+    with g:
+        for i in range(0, 600, 1):
+            g.output(f"y{i}", xs[i] * float(i))
+    f = gg.compile(g, backend="c")
+    assert "void wide_packed(void *const *args)" in f.source and "wide_packed" in f.header
+    args = [np.full(2, i, dtype=float) for i in range(600)]
+    out = f(*args)
+    assert len(out) == 600 and out[7].tolist() == [49.0, 49.0]
