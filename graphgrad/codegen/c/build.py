@@ -142,10 +142,10 @@ class CCall:
     """Calls one generated C function on numpy arrays: allocates the outputs, passes pointers,
     and gives each thread its own workspace (so the callable may be used from several threads).
 
-    Output arrays that nobody references any more when the next call starts (the caller dropped
+    Output arrays that nobody references any more when a later call starts (the caller dropped
     them) are written again instead of allocated anew: fresh memory costs page faults, which on
     small graphs take longer than the arithmetic. An array the caller still holds, or a view of
-    it, is never touched again.
+    it, is never touched again. Each thread keeps at most two sets of outputs for this.
     """
 
     def __init__(self, lib, info):
@@ -171,26 +171,32 @@ class CCall:
             raise GraphError(f"{info.name}: library reports {size()} workspace bytes, plan {self._bytes}")
 
     def _state(self):
-        """This thread's workspace address and its list of (output array, address)."""
+        """This thread's workspace address and, per output, its recent arrays with addresses."""
         state = getattr(self._local, "state", None)
         if state is None:
             buf = np.empty(self._bytes + 64, dtype=np.uint8)
-            outs = [(a, a.ctypes.data) for a in (np.empty(s, d) for s, d in self._outs)]
-            state = self._local.state = [buf, (buf.ctypes.data + 63) & ~63, outs]
+            state = self._local.state = [buf, (buf.ctypes.data + 63) & ~63, [[] for _ in self._outs]]
         return state
+
+    def _output(self, i, pool):
+        """(array, address) for output i: a recent array nobody holds, else a new one (the pool
+        keeps the two most recent: `out = f(x)` in a loop holds the last while making the next)."""
+        for entry in pool:
+            if sys.getrefcount(entry[0]) <= _FREE:
+                return entry
+        arr = np.empty(*self._outs[i])
+        entry = (arr, arr.ctypes.data)
+        pool.insert(0, entry)
+        del pool[2:]
+        return entry
 
     def __call__(self, *args):
         ins = [np.ascontiguousarray(a) for a in args]
         state = self._state()
-        outs = state[2]
-        for i, (arr, _) in enumerate(outs):
-            if sys.getrefcount(arr) > _FREE:  # still held by the caller: make a new one
-                arr = np.empty(*self._outs[i])
-                outs[i] = (arr, arr.ctypes.data)
-            del arr
+        outs = [self._output(i, pool) for i, pool in enumerate(state[2])]
         self._fn(*[a.ctypes.data for a in ins], *[p for _, p in outs], state[1])
         results = [a[()] if scalar else a for (a, _), scalar in zip(outs, self._scalars)]
         return results[0] if len(results) == 1 else tuple(results)  # () for no outputs
 
 
-_FREE = 3  # sys.getrefcount of an output only the list `outs` and the loop hold (and the call)
+_FREE = 2  # sys.getrefcount of an array only its pool entry holds (and the call itself)

@@ -9,7 +9,7 @@ tanh), to within 3 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the fil
 from __future__ import annotations
 
 _MINMAX = '''\
-static {T} gg_{name}{f}({T} a, {T} b)
+GG_INLINE {T} gg_{name}{f}({T} a, {T} b)
 {{
     /* numpy's {name}imum: NaN if either operand is NaN */
     return (a {op} b || a != a) ? a : b;
@@ -17,7 +17,7 @@ static {T} gg_{name}{f}({T} a, {T} b)
 '''
 
 _SIGN = '''\
-static {T} gg_sign{f}({T} x)
+GG_INLINE {T} gg_sign{f}({T} x)
 {{
     /* -1, 0 or 1; NaN stays NaN */
     return x > 0 ? 1.0{f} : (x < 0 ? -1.0{f} : x);
@@ -25,7 +25,7 @@ static {T} gg_sign{f}({T} x)
 '''
 
 _SIGMOID = '''\
-static double gg_sigmoid(double x)
+GG_INLINE double gg_sigmoid(double x)
 {
     /* exp(-logaddexp(0, -x)), with numpy's logaddexp: stable for large |x| */
     const double t = -x;
@@ -44,7 +44,7 @@ static double gg_sigmoid(double x)
 '''
 
 _TANH = '''\
-static double gg_tanh(double x)
+GG_INLINE double gg_tanh(double x)
 {
     /* tanh(|x|) = -t / (t + 2) with t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
        and p = expm1(r) is a Taylor polynomial on |r| <= ln2/2. |x| is clamped to 22, where tanh
@@ -74,7 +74,7 @@ static double gg_tanh(double x)
 '''
 
 _VIA_DOUBLE = '''\
-static float gg_{name}f(float x)
+GG_INLINE float gg_{name}f(float x)
 {{
     return (float)gg_{name}((double)x);
 }}
@@ -155,6 +155,17 @@ static void gg_{p}gemm(char trans_a, char trans_b, long m, long n, long k, const
 '''
 
 
+_INLINE = '''\
+/* Elementwise helpers are inlined into every loop, so that the loops vectorize (GCC and Clang
+   otherwise keep a helper called from many loops as a call, which stops vectorization). */
+#if defined(__GNUC__)
+#define GG_INLINE static inline __attribute__((always_inline))
+#else
+#define GG_INLINE static inline
+#endif
+'''
+
+
 def _typed(template, **kw):
     return {"double": template.format(T="double", f="", p="d", **kw),
             "float": template.format(T="float", f="f", p="s", **kw)}
@@ -162,16 +173,16 @@ def _typed(template, **kw):
 
 def _build() -> dict:
     """name -> (source, names of the helpers and declarations it needs first)."""
-    out = {}
+    out = {"gg_inline": (_INLINE, ())}
     for name, op in (("max", ">="), ("min", "<=")):
         src = _typed(_MINMAX, name=name, op=op)
-        out[f"gg_{name}"], out[f"gg_{name}f"] = (src["double"], ()), (src["float"], ())
+        out[f"gg_{name}"], out[f"gg_{name}f"] = (src["double"], ("gg_inline",)), (src["float"], ("gg_inline",))
     src = _typed(_SIGN)
-    out["gg_sign"], out["gg_signf"] = (src["double"], ()), (src["float"], ())
-    out["gg_sigmoid"] = (_SIGMOID, ())
-    out["gg_tanh"] = (_TANH, ())
+    out["gg_sign"], out["gg_signf"] = (src["double"], ("gg_inline",)), (src["float"], ("gg_inline",))
+    out["gg_sigmoid"] = (_SIGMOID, ("gg_inline",))
+    out["gg_tanh"] = (_TANH, ("gg_inline",))
     for name in ("sigmoid", "tanh"):
-        out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}",))
+        out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))
     cblas, gemm = _typed(_CBLAS), _typed(_GEMM)
     out["cblas_d"], out["cblas_s"] = (cblas["double"], ()), (cblas["float"], ())
     out["gg_dgemm"], out["gg_sgemm"] = (gemm["double"], ("cblas_d",)), (gemm["float"], ("cblas_s",))

@@ -158,3 +158,22 @@ def test_more_arguments_than_ctypes_passes():
     args = [np.full(2, i, dtype=float) for i in range(600)]
     out = f(*args)
     assert len(out) == 600 and out[7].tolist() == [49.0, 49.0]
+
+
+def test_outputs_the_caller_holds_are_never_overwritten():
+    g = gg.Graph("keep")
+    x = g.input("x", (3,))
+    with g:
+        g.output("y", gg.exp(x))
+        g.output("s", gg.sum(x))
+    f = gg.compile(g, backend="c")
+    first, _ = f(np.zeros(3))
+    view = f(np.ones(3))[0][:2]
+    for k in range(2, 6):
+        y, s = f(np.full(3, float(k)))
+        assert s == 3 * k and np.allclose(y, np.exp(k))
+    assert first.tolist() == [1.0] * 3 and np.allclose(view, np.e)
+    out = None
+    for k in range(4):  # the usual loop: the last result is held while the next is made
+        prev, out = out, f(np.full(3, float(k)))
+        assert np.allclose(out[0], np.exp(k)) and (prev is None or np.allclose(prev[0], np.exp(k - 1)))
