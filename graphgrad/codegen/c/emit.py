@@ -45,7 +45,7 @@ class _ModuleState:
     """What the functions of one file share: helpers used, constant tables, file-scope names."""
 
     def __init__(self, names):
-        self.helpers, self.tables = set(), []
+        self.helpers, self.tables, self.read = set(), [], set()  # read: values some loop reads
         self.namer = CNamer(taken=set(names) | {f"{n}_workspace_bytes" for n in names})
 
 
@@ -70,7 +70,7 @@ def emit_module(functions: dict, *, module: str | None = None) -> CModule:
             f" * With -DGRAPHGRAD_CBLAS, matmuls call CBLAS (link -lopenblas or another CBLAS).\n"
             f" * Declarations and argument shapes: {module}.h. Floating-point contraction off\n"
             f" * (-ffp-contract=off) gives numpy's results to the last bits.\n */")
-    tables = [_table(name, v) for name, v in state.tables]
+    tables = [_table(name, v) for name, v in state.tables if v in state.read]
     parts = [head, "\n".join(includes), *helpers, *tables, *bodies]
     source = "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
     return CModule(module, source, _header(module, fns),

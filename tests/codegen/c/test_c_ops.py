@@ -1,11 +1,14 @@
 """Every op through the C backend: forward, both gradient styles after gg.optimize, and the
 explicit Jacobian-style gradient, in float64 and float32, equal the numpy backend (rtol 1e-12 and
 1e-5) and keep their dtypes. All cases are one C file, built once for this module."""
+import subprocess
+
 import numpy as np
 import pytest
 
 import graphgrad as gg
 from graphgrad.codegen.c import C_OPS, UNSPELLABLE, emit_c, emit_module, load_module
+from graphgrad.codegen.c.build import find_compiler
 from graphgrad.graph import OPS
 
 from cases import CASES, inputs, variants
@@ -44,7 +47,8 @@ def compiled():
             for variant, g in variants(case, dtype):
                 name = _fname(case, dtype, variant)
                 graphs[name], args[name] = g, inputs(case, dtype)
-    return graphs, args, load_module(emit_module(graphs, module="op_cases"))
+    module = emit_module(graphs, module="op_cases")
+    return graphs, args, load_module(module), module
 
 
 def test_every_op_has_a_c_spelling_and_a_case():
@@ -70,7 +74,7 @@ def test_an_op_without_a_c_spelling_is_one_clear_error(monkeypatch):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_c_equals_numpy(compiled, case, dtype):
-    graphs, args, fns = compiled
+    graphs, args, fns, _ = compiled
     rtol = 1e-12 if dtype == "float64" else 1e-5
     for variant, _ in variants(case, dtype):
         name = _fname(case, dtype, variant)
@@ -82,3 +86,14 @@ def test_c_equals_numpy(compiled, case, dtype):
         check_close(got, want, rtol)
         for v, w in zip(got, want):
             assert np.asarray(v).dtype == np.asarray(w).dtype, (variant, np.asarray(v).dtype)
+
+
+@pytest.mark.parametrize("flags", [[], ["-DGRAPHGRAD_CBLAS"]], ids=["loops", "cblas"])
+def test_every_case_compiles_warning_free(compiled, tmp_path, flags):
+    module = compiled[3]
+    (tmp_path / "op_cases.c").write_text(module.source)
+    (tmp_path / "op_cases.h").write_text(module.header)
+    (tmp_path / "use.c").write_text('#include "op_cases.h"\n')
+    done = subprocess.run([*find_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
+                           *flags, "-c", "op_cases.c", "use.c"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr[:3000]
