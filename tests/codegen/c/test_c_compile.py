@@ -177,3 +177,20 @@ def test_outputs_the_caller_holds_are_never_overwritten():
     for k in range(4):  # the usual loop: the last result is held while the next is made
         prev, out = out, f(np.full(3, float(k)))
         assert np.allclose(out[0], np.exp(k)) and (prev is None or np.allclose(prev[0], np.exp(k - 1)))
+
+
+def test_tanh_is_within_three_ulp_of_numpys_everywhere():
+    g = gg.Graph("tanh_only")
+    x = g.input("x", (200_003,))
+    with g:
+        g.output("y", gg.tanh(x))
+    f = gg.compile(g, backend="c")
+    rng = np.random.default_rng(0)
+    pts = np.concatenate([rng.uniform(-30, 30, 100_000), rng.uniform(-1e-3, 1e-3, 50_000),
+                          rng.standard_normal(49_995),
+                          [0.0, -0.0, np.inf, -np.inf, np.nan, 22.0, -22.0, 5e-324]])
+    y, want = f(pts), np.tanh(pts)
+    assert np.array_equal(np.isnan(y), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert np.all(np.abs(y[ok] - want[ok]) <= 3 * np.spacing(np.abs(want[ok])))
+    assert np.signbit(y[-7]) and y[-6] == 1.0 and y[-5] == -1.0 and y[-1] == 5e-324
