@@ -110,19 +110,21 @@ def workloads():
 # --- the BLAS floor ---------------------------------------------------------------------------
 
 def matmul_operands(g) -> list:
-    """For each matmul of `g`: two random arrays laid out as its operands are (a transposed
-    operand as the .T view of a contiguous array), so that numpy's `a @ b` does what BLAS must."""
+    """For each matmul of `g`: random arrays laid out as its operands are (a transposed operand
+    as the .T view of a contiguous array), one array per graph value, so that matmuls that share
+    an operand in the graph share it here too (and caches see what they see in the graph)."""
     rng = np.random.default_rng(0)
-    out = []
+    arrays, out = {}, []
     for node in g.nodes:
         if node.op != "matmul":
             continue
         pair = []
         for v in node.inputs:
-            if v.op == "transpose" and len(v.shape) == 2 and v.attrs["axes"] == (1, 0):
-                pair.append(rng.standard_normal(v.shape[::-1]).T)
-            else:
-                pair.append(rng.standard_normal(v.shape))
+            flip = v.op == "transpose" and len(v.shape) == 2 and v.attrs["axes"] == (1, 0)
+            base = v.inputs[0] if flip else v
+            if base not in arrays:
+                arrays[base] = rng.standard_normal(base.shape)
+            pair.append(arrays[base].T if flip else arrays[base])
         out.append(tuple(pair))
     return out
 

@@ -137,7 +137,8 @@ class _Lowering:
 
     def materialize(self, acc, hint) -> Buf:
         """A contiguous workspace copy of an access (for BLAS)."""
-        temp = Temp(acc.shape, acc.dtype, f"{getattr(acc, 'base', None) and acc.base.name or hint}_copy")
+        base_name = acc.base.name if isinstance(acc, Buf) else None
+        temp = Temp(acc.shape, acc.dtype, f"{base_name or hint}_copy", self.current.role)
         self.storage[temp] = ("work",)
         buf = Buf(temp, acc.shape)
         self.kernel(temp, [MapNest(acc.shape, buf, Leaf(acc))],
@@ -158,7 +159,7 @@ class _Lowering:
 
     def run(self) -> Lowered:
         for node in self.order:
-            entry = self.entries[node]
+            entry, self.current = self.entries[node], node
             if isinstance(entry, Source):
                 self._constant(node)
             elif isinstance(entry, View):
