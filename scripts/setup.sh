@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set-up for graphgrad on a Debian machine with Python >= 3.10.
-#   scripts/setup.sh graphviz   make sure Graphviz's `dot` is there (apt-get as root, else a hint)
+#   scripts/setup.sh graphviz   make sure Graphviz's `dot` is there (apt-get as root, else a hint),
+#                               and the C toolchain too (make setup runs this step for system packages)
+#   scripts/setup.sh c          make sure gcc and OpenBLAS's CBLAS are there (the C backend)
 #   scripts/setup.sh python     create .venv if missing, upgrade pip, install -e '.[dev,demo]'
 # The Makefile calls `python` only when .venv/.installed is older than pyproject.toml.
 set -euo pipefail
@@ -24,6 +26,29 @@ graphviz() {
     fi
 }
 
+c_toolchain() {
+    # gcc for the C backend (gg.compile(g, backend="c")); libopenblas-dev so matmuls call CBLAS.
+    local missing=()
+    command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    local lib found=""
+    for lib in /usr/lib/libopenblas.so /usr/lib/*-linux-gnu/libopenblas.so; do
+        [ -e "$lib" ] && found=1
+    done
+    [ -n "$found" ] || missing+=(libopenblas-dev)
+    if [ "${#missing[@]}" = "0" ]; then
+        return 0
+    fi
+    if [ "$(id -u)" = "0" ]; then
+        echo "setup: installing ${missing[*]} with apt-get (the C backend)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "setup: ${missing[*]} not found; the C backend needs 'sudo apt-get install ${missing[*]}'" \
+             "(without libopenblas-dev its matmuls are plain loops; without gcc its tests are skipped)" >&2
+    fi
+}
+
 python_env() {
     if [ ! -x "$VENV/bin/python" ]; then
         echo "setup: creating $VENV with $PYTHON -m venv" >&2
@@ -34,8 +59,9 @@ python_env() {
 }
 
 case "${1:-all}" in
-    graphviz) graphviz ;;
+    graphviz) graphviz; c_toolchain ;;
+    c) c_toolchain ;;
     python) python_env ;;
-    all) graphviz; python_env ;;
-    *) echo "usage: $0 [graphviz|python|all]" >&2; exit 2 ;;
+    all) graphviz; c_toolchain; python_env ;;
+    *) echo "usage: $0 [graphviz|c|python|all]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 from .emitter import BACKENDS, emit, get_backend
 from .compile import CLI_WAYS_OUT, CompiledFunction, check_budget, compile
 from .export import export, write_module
+from .c import memory_plan
 
 __all__ = ["BACKENDS", "CompiledFunction", "check_budget", "compile", "emit", "export", "get_backend",
-           "write_module"]
+           "memory_plan", "write_module"]

@@ -145,6 +145,12 @@ def compile(g: Graph, backend: str = "numpy", *, optimize: bool = True, jit: boo
     `check_finite` raises FloatingPointError naming the first node that made a NaN or inf;
     `microbatches=k` accumulates over k slices of the data inputs (the inputs without gradients);
     `mesh` and `shard` run the jax function sharded over a device mesh (sharding.py)."""
+    if backend == "c":  # built with the system C compiler: graphgrad/codegen/c
+        if mesh is not None or shard is not None or microbatches is not None or check_finite:
+            raise GraphError("the C backend takes no mesh=, shard=, microbatches= or check_finite= "
+                             "(its function is one plain C call)")
+        from .c import compile_c
+        return compile_c(g, optimize=optimize, max_bytes=max_bytes)
     be = get_backend(backend)
     check_max_bytes(max_bytes)
     if (mesh is not None or shard is not None) and be.name != "jax":

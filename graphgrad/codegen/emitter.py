@@ -56,6 +56,10 @@ def emit(g: Graph, backend: str = "numpy", *, name: str | None = None, comments:
     `check_finite` makes it raise FloatingPointError naming the first node that made a NaN or
     an infinity (finite.py: one sum per output on the fast path); `microbatches=k` runs the graph
     over k slices of its data inputs and combines the outputs (microbatch.py)."""
+    if backend == "c":  # its own emitter: graphgrad/codegen/c
+        from .c import emit_c
+
+        return emit_c(g, name=name).source
     return emit_compiled(g, backend, name=name, comments=comments, check_args=check_args,
                          check_finite=check_finite, microbatches=microbatches)[0]
 

@@ -22,6 +22,10 @@ def export(g: Graph, path: str | os.PathLike, backend: str = "numpy", *, optimiz
     the checks out for a hot loop (they cost about a microsecond per argument). `check_finite`
     and `microbatches` as in `gg.compile`. `shard` (jax only: input name -> mesh axis or
     PartitionSpec) adds `<name>_sharded(mesh)`, the function jitted with those input shardings."""
+    if backend == "c":  # writes path (.c) and its .h: graphgrad/codegen/c
+        from .c import export_c
+
+        return export_c(g, path, optimize=optimize, name=name)
     be = get_backend(backend)
     g = optimized(g, optimize)
     source = emit(g, be, name=name, check_args=check_args, check_finite=check_finite,

@@ -1,0 +1,204 @@
+"""The static helper functions a generated C file may define: each only when some loop calls it.
+
+`gg_max`/`gg_min` propagate NaN as numpy's maximum/minimum do (C's fmax does not); `gg_sigmoid`
+is numpy's `exp(-logaddexp(0, -x))`, case for case; `gg_tanh` is written without branches so that
+compilers vectorize the loops that call it (glibc's scalar tanh is ~10x slower than numpy's SIMD
+tanh), to within 3 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
+-DGRAPHGRAD_CBLAS and run a cache-blocked loop otherwise. float32 variants end in `f`.
+"""
+from __future__ import annotations
+
+_MINMAX = '''\
+GG_INLINE {T} gg_{name}{f}({T} a, {T} b)
+{{
+    /* numpy's {name}imum: NaN if either operand is NaN */
+    return (a {op} b || a != a) ? a : b;
+}}
+'''
+
+_SIGN = '''\
+GG_INLINE {T} gg_sign{f}({T} x)
+{{
+    /* -1, 0 or 1; NaN stays NaN */
+    return x > 0 ? 1.0{f} : (x < 0 ? -1.0{f} : x);
+}}
+'''
+
+_SIGMOID = '''\
+GG_INLINE double gg_sigmoid(double x)
+{
+    /* exp(-logaddexp(0, -x)), with numpy's logaddexp: stable for large |x| */
+    const double t = -x;
+    double l;
+    if (t == 0.0) {
+        l = 0.6931471805599453;
+    } else if (-t > 0) {
+        l = log1p(exp(t));
+    } else if (-t <= 0) {
+        l = t + log1p(exp(-t));
+    } else {
+        l = -t;
+    }
+    return exp(-l);
+}
+'''
+
+_TANH = '''\
+GG_INLINE double gg_tanh(double x)
+{
+    /* tanh(|x|) = -t / (t + 2) with t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
+       and p = expm1(r) is a Taylor polynomial on |r| <= ln2/2. |x| is clamped to 22, where tanh
+       is 1.0 in double; NaN stays NaN. No branches, so that loops over it vectorize. */
+    const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    const double ax = fabs(x);
+    const double a = ax > 22.0 ? 22.0 : ax;
+    const double u = -2.0 * a;
+    const double z = u * 1.4426950408889634 + shift;
+    const double kd = z - shift;
+    const double r = (u - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    unsigned long long bits; /* of z: k in the low bits, then 2^k from its exponent field */
+    double two_k, q, p, t;
+    memcpy(&bits, &z, sizeof bits);
+    bits = (bits + 1023u) << 52;
+    memcpy(&two_k, &bits, sizeof two_k);
+    /* expm1(r) = r + r^2 q(r), q(r) = sum of r^i / (i + 2)! for i < 12, in Estrin's form */
+    q = ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)))
+        + r4 * ((1.0 / 720.0 + r * (1.0 / 5040.0)) + r2 * (1.0 / 40320.0 + r * (1.0 / 362880.0)))
+        + r8 * ((1.0 / 3628800.0 + r * (1.0 / 39916800.0))
+                + r2 * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0)));
+    p = r + r2 * q;
+    t = two_k * p + (two_k - 1.0);
+    return copysign(-t / (t + 2.0), x);
+}
+'''
+
+_VIA_DOUBLE = '''\
+GG_INLINE float gg_{name}f(float x)
+{{
+    return (float)gg_{name}((double)x);
+}}
+'''
+
+_CBLAS = '''\
+#ifdef GRAPHGRAD_CBLAS
+/* The CBLAS routines used (an LP64 CBLAS: int arguments), declared here rather than through
+   cblas.h so that no BLAS header is needed and none of its names meet the generated ones. */
+void cblas_{p}gemm(int order, int trans_a, int trans_b, int m, int n, int k, {T} alpha,
+                 const {T} *a, int lda, const {T} *b, int ldb, {T} beta, {T} *c, int ldc);
+void cblas_{p}gemv(int order, int trans, int m, int n, {T} alpha, const {T} *a, int lda,
+                 const {T} *x, int incx, {T} beta, {T} *y, int incy);
+#endif
+'''
+
+_GEMM = '''\
+static void gg_{p}gemm(char trans_a, char trans_b, long m, long n, long k, const {T} *a, long lda,
+                     const {T} *b, long ldb, {T} *c, long ldc)
+{{
+    /* c = op(a) @ op(b), all row-major; op(x) is x for 'N' and x^T for 'T'; c is m x n */
+    long i, j, p, p0;
+    if (m <= 0 || n <= 0) {{
+        return;
+    }}
+#ifdef GRAPHGRAD_CBLAS
+    if (k > 0) {{
+        const int ta = trans_a == 'T' ? 112 : 111, tb = trans_b == 'T' ? 112 : 111;
+        if (n == 1) {{ /* a matrix times a vector */
+            const int incx = trans_b == 'T' ? 1 : (int)ldb;
+            cblas_{p}gemv(101, ta, trans_a == 'T' ? (int)k : (int)m, trans_a == 'T' ? (int)m : (int)k,
+                        1.0{f}, a, (int)lda, b, incx, 0.0{f}, c, (int)ldc);
+        }} else if (m == 1) {{ /* a vector times a matrix: c^T = op(b)^T a^T */
+            const int incx = trans_a == 'T' ? (int)lda : 1;
+            cblas_{p}gemv(101, tb == 112 ? 111 : 112, trans_b == 'T' ? (int)n : (int)k,
+                        trans_b == 'T' ? (int)k : (int)n, 1.0{f}, b, (int)ldb, a, incx, 0.0{f}, c, 1);
+        }} else {{
+            cblas_{p}gemm(101, ta, tb, (int)m, (int)n, (int)k, 1.0{f}, a, (int)lda, b, (int)ldb, 0.0{f},
+                        c, (int)ldc);
+        }}
+        return;
+    }}
+#endif
+    if (trans_b == 'N') {{
+        /* rows of c accumulate rows of b, a block of k at a time so that they stay in cache */
+        for (i = 0; i < m; ++i) {{
+            for (j = 0; j < n; ++j) {{
+                c[i * ldc + j] = 0.0{f};
+            }}
+        }}
+        for (p0 = 0; p0 < k; p0 += 128) {{
+            const long p1 = p0 + 128 < k ? p0 + 128 : k;
+            for (i = 0; i < m; ++i) {{
+                {T} *ci = c + i * ldc;
+                for (p = p0; p < p1; ++p) {{
+                    const {T} aip = trans_a == 'N' ? a[i * lda + p] : a[p * lda + i];
+                    const {T} *bp = b + p * ldb;
+                    for (j = 0; j < n; ++j) {{
+                        ci[j] += aip * bp[j];
+                    }}
+                }}
+            }}
+        }}
+    }} else {{
+        /* each element of c is the dot product of a row of op(a) and a row of b */
+        for (i = 0; i < m; ++i) {{
+            for (j = 0; j < n; ++j) {{
+                const {T} *bj = b + j * ldb;
+                {T} acc = 0.0{f};
+                for (p = 0; p < k; ++p) {{
+                    acc += (trans_a == 'N' ? a[i * lda + p] : a[p * lda + i]) * bj[p];
+                }}
+                c[i * ldc + j] = acc;
+            }}
+        }}
+    }}
+}}
+'''
+
+
+_INLINE = '''\
+/* Elementwise helpers are inlined into every loop, so that the loops vectorize (GCC and Clang
+   otherwise keep a helper called from many loops as a call, which stops vectorization). */
+#if defined(__GNUC__)
+#define GG_INLINE static inline __attribute__((always_inline))
+#else
+#define GG_INLINE static inline
+#endif
+'''
+
+
+def _typed(template, **kw):
+    return {"double": template.format(T="double", f="", p="d", **kw),
+            "float": template.format(T="float", f="f", p="s", **kw)}
+
+
+def _build() -> dict:
+    """name -> (source, names of the helpers and declarations it needs first)."""
+    out = {"gg_inline": (_INLINE, ())}
+    for name, op in (("max", ">="), ("min", "<=")):
+        src = _typed(_MINMAX, name=name, op=op)
+        out[f"gg_{name}"], out[f"gg_{name}f"] = (src["double"], ("gg_inline",)), (src["float"], ("gg_inline",))
+    src = _typed(_SIGN)
+    out["gg_sign"], out["gg_signf"] = (src["double"], ("gg_inline",)), (src["float"], ("gg_inline",))
+    out["gg_sigmoid"] = (_SIGMOID, ("gg_inline",))
+    out["gg_tanh"] = (_TANH, ("gg_inline",))
+    for name in ("sigmoid", "tanh"):
+        out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))
+    cblas, gemm = _typed(_CBLAS), _typed(_GEMM)
+    out["cblas_d"], out["cblas_s"] = (cblas["double"], ()), (cblas["float"], ())
+    out["gg_dgemm"], out["gg_sgemm"] = (gemm["double"], ("cblas_d",)), (gemm["float"], ("cblas_s",))
+    return out
+
+
+HELPERS = _build()
+NEEDS_STRING_H = frozenset({"gg_tanh"})  # memcpy for its bit casts
+
+
+def helper_sources(used) -> list:
+    """The sources of the helpers in `used` and of those they need, in a fixed order."""
+    wanted, stack = set(), list(used)
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(HELPERS[name][1])
+    return [HELPERS[name][0] for name in HELPERS if name in wanted]

@@ -1,0 +1,230 @@
+"""Loop nests, the units of generated C: each knows its iteration space, what it reads and what
+it writes, and renders itself as a commented C block.
+
+- `MapNest`: dest[idx] = f(leaves[idx]) over an iteration space (a fused elementwise chain, a copy,
+  a fill).
+- `ReduceNest`: a sum, mean or max over some dimensions of a fused chain.
+- `SoftmaxNest`: softmax or log_softmax along one axis (max, sum of exp, normalise).
+- `GemmNest`: one `gg_dgemm` call per batch element (transposes through its flags).
+"""
+from __future__ import annotations
+
+import math
+
+from .access import Buf, coalesce, index_text
+from .clit import ctype, literal
+from .expr import Leaf, leaves, render_tree
+
+_INDEX = ["i", "j", "k", "l"] + [f"i{n}" for n in range(4, 64)]
+
+
+def loop_lines(dims, names, body, indent="") -> list:
+    """`for` loops over `dims` (outermost first) around the lines of `body`."""
+    lines, pad = [], indent
+    for n, name in zip(dims, names):
+        lines.append(f"{pad}for (long {name} = 0; {name} < {n}; ++{name}) {{")
+        pad += "    "
+    lines += [pad + b for b in body]
+    for _ in dims:
+        pad = pad[:-4]
+        lines.append(pad + "}")
+    return lines
+
+
+def helper(r, name, T) -> str:
+    """The name of a static helper for element type T (`gg_max`/`gg_maxf`, `gg_dgemm`/`gg_sgemm`),
+    marked as used."""
+    if name == "gg_gemm":
+        name = "gg_dgemm" if T == "double" else "gg_sgemm"
+    elif T == "float":
+        name += "f"
+    r.use(name)
+    return name
+
+
+def _block(lines) -> list:
+    """A statement list as one statement (braces when it declares locals)."""
+    if any(line.startswith("const ") or line.startswith(("double ", "float ")) for line in lines):
+        return ["{"] + ["    " + x for x in lines] + ["}"]
+    return lines
+
+
+class MapNest:
+    """dest[idx] = expr(idx) for every idx of `shape`."""
+
+    def __init__(self, shape, dest: Buf, tree):
+        self.shape, self.dest, self.tree = tuple(shape), dest, tree
+
+    def reads(self) -> list:
+        return [leaf.access for leaf in leaves(self.tree) if isinstance(leaf.access, Buf)]
+
+    def render(self, r) -> list:
+        if math.prod(self.shape) == 0:
+            return ["/* nothing to compute: zero-size */"]
+        bufs = [self.dest] + self.reads()
+        dims, lists, _ = coalesce(self.shape, [b.aligned(self.shape) for b in bufs])
+        names = _INDEX[:len(dims)]
+        texts = {id(b): f"{r.ptr(b.base)}[{index_text(b.offset, s, names)}]" for b, s in zip(bufs, lists)}
+        prelude, root = render_tree(self.tree, lambda leaf: texts[id(leaf.access)], r)
+        body = prelude + [f"{texts[id(self.dest)]} = {root.text};"]
+        return loop_lines(dims, names, body) if dims else _block(body)
+
+
+class ReduceNest:
+    """dest = sum, mean or max of expr over the dimensions of `shape` where dest's stride is 0.
+
+    `dest_strides` give dest's element stride per dimension of `shape`. When the reduced
+    dimensions all come first, rows are accumulated into dest in memory order; otherwise each
+    output element gets a scalar accumulator over inner loops (double for sums).
+    """
+
+    def __init__(self, shape, dest: Buf, dest_strides, tree, kind):
+        self.shape, self.dest, self.dest_strides = tuple(shape), dest, tuple(dest_strides)
+        self.tree, self.kind = tree, kind
+
+    def reads(self) -> list:
+        return [leaf.access for leaf in leaves(self.tree) if isinstance(leaf.access, Buf)]
+
+    def render(self, r) -> list:
+        out_size = math.prod(self.dest.shape)
+        if out_size == 0:
+            return ["/* nothing to compute: zero-size */"]
+        reduced = [s == 0 and n != 1 for s, n in zip(self.dest_strides, self.shape)]
+        live = [d for d, n in enumerate(self.shape) if n != 1]
+        leading = any(not reduced[d] for d in live) and \
+            all(reduced[d] for d in live[:sum(reduced[d] for d in live)])
+        if leading:
+            return self._accumulate(r, reduced)
+        return self._inner(r, reduced)
+
+    def _count(self) -> int:
+        return math.prod(self.shape) // max(1, math.prod(self.dest.shape))
+
+    def _texts(self, r, shape, stride_lists, names, bufs):
+        return {id(b): f"{r.ptr(b.base)}[{index_text(b.offset, s, names)}]"
+                for b, s in zip(bufs, stride_lists)}
+
+    def _inner(self, r, reduced) -> list:
+        order = [d for d in range(len(self.shape)) if not reduced[d]] + \
+            [d for d in range(len(self.shape)) if reduced[d]]
+        shape = [self.shape[d] for d in order]
+        bufs = self.reads()
+        strides = [[self.dest_strides[d] for d in order]] + \
+            [[b.aligned(self.shape)[d] for d in order] for b in bufs]
+        dims, lists, groups = coalesce(shape, strides, [int(reduced[d]) for d in order])
+        names = _INDEX[:len(dims)]
+        texts = self._texts(r, dims, lists[1:], names, bufs)
+        prelude, root = render_tree(self.tree, lambda leaf: texts[id(leaf.access)], r)
+        T = ctype(self.dest.dtype)
+        dest = f"{r.ptr(self.dest.base)}[{index_text(self.dest.offset, lists[0], names)}]"
+        n_outer = groups.count(0)
+        if self.kind == "max":
+            init, step, result = f"{T} acc = -INFINITY;", f"acc = {helper(r, 'gg_max', T)}(acc, {root.text});", "acc"
+        else:
+            init, step = "double acc = 0.0;", f"acc += {root.text};"
+            result = f"acc / {literal(self._count(), 'float64')}" if self.kind == "mean" else "acc"
+            if T == "float":
+                result = f"(float)({result})"
+        inner = loop_lines(dims[n_outer:], names[n_outer:], prelude + [step])
+        body = [init] + inner + [f"{dest} = {result};"]
+        if n_outer:
+            return loop_lines(dims[:n_outer], names[:n_outer], body)
+        return ["{"] + ["    " + x for x in body] + ["}"]
+
+    def _accumulate(self, r, reduced) -> list:
+        T = ctype(self.dest.dtype)
+        bufs = [self.dest] + self.reads()
+        dims, lists, _ = coalesce(self.shape, [self.dest_strides] + [b.aligned(self.shape) for b in bufs[1:]])
+        names = _INDEX[:len(dims)]
+        texts = self._texts(r, dims, lists[1:], names, bufs[1:])
+        prelude, root = render_tree(self.tree, lambda leaf: texts[id(leaf.access)], r)
+        ptr = r.ptr(self.dest.base)
+        dest = f"{ptr}[{index_text(self.dest.offset, lists[0], names)}]"
+        kept = math.prod(self.dest.shape)
+        flat = f"{ptr}[{index_text(self.dest.offset, [1], ['i'])}]"
+        init = "-INFINITY" if self.kind == "max" else literal(0.0, self.dest.dtype)
+        lines = loop_lines([kept], ["i"], [f"{flat} = {init};"])
+        if self.kind == "max":
+            step = f"{dest} = {helper(r, 'gg_max', T)}({dest}, {root.text});"
+        else:
+            step = f"{dest} += {root.text};"
+        lines += loop_lines(dims, names, prelude + [step])
+        if self.kind == "mean":
+            lines += loop_lines([kept], ["i"], [f"{flat} /= {literal(self._count(), self.dest.dtype)};"])
+        return lines
+
+
+class SoftmaxNest:
+    """softmax (or log_softmax) of `src` along `axis`: max, then the sum of exp, then normalise."""
+
+    def __init__(self, shape, axis, src, dest: Buf, log: bool):
+        self.shape, self.axis, self.src, self.dest, self.log = tuple(shape), axis, src, dest, log
+
+    def reads(self) -> list:
+        return [self.src] if isinstance(self.src, Buf) else []
+
+    def render(self, r) -> list:
+        if math.prod(self.shape) == 0:
+            return ["/* nothing to compute: zero-size */"]
+        T = ctype(self.dest.dtype)
+        f = "f" if T == "float" else ""
+        order = [d for d in range(len(self.shape)) if d != self.axis] + [self.axis]
+        shape = [self.shape[d] for d in order]
+        bufs = [self.dest] + self.reads()
+        strides = [[b.aligned(self.shape)[d] for d in order] for b in bufs]
+        groups = [0] * (len(order) - 1) + [1]
+        dims, lists, grp = coalesce(shape, strides, groups)
+        names = _INDEX[:len(dims)]
+        if 1 not in grp:  # the axis has length 1: keep a loop of one for the same code shape
+            dims, grp, names = dims + [1], grp + [1], _INDEX[:len(dims) + 1]
+            lists = [s + [0] for s in lists]
+        n_outer = grp.count(0)
+        dest = f"{r.ptr(self.dest.base)}[{index_text(self.dest.offset, lists[0], names)}]"
+        src = self.src.text if not isinstance(self.src, Buf) else \
+            f"{r.ptr(self.src.base)}[{index_text(self.src.offset, lists[1], names)}]"
+        inner_dims, inner_names = dims[n_outer:], names[n_outer:]
+        body = [f"{T} top = -INFINITY;", "double total = 0.0;"]
+        body += loop_lines(inner_dims, inner_names, [f"top = {helper(r, 'gg_max', T)}(top, {src});"])
+        if self.log:
+            body += loop_lines(inner_dims, inner_names, [f"total += exp{f}({src} - top);"])
+            body.append(f"const {T} lse = ({T})log(total);" if T == "float" else "const double lse = log(total);")
+            body += loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - top) - lse;"])
+        else:
+            body += loop_lines(inner_dims, inner_names, [f"{dest} = exp{f}({src} - top);", f"total += {dest};"])
+            body += loop_lines(inner_dims, inner_names, [f"{dest} = {dest} / ({T})total;" if T == "float"
+                                                         else f"{dest} = {dest} / total;"])
+        if n_outer:
+            return loop_lines(dims[:n_outer], names[:n_outer], body)
+        return ["{"] + ["    " + x for x in body] + ["}"]
+
+
+class GemmNest:
+    """c = op(a) @ op(b) for each element of a batch: `gg_dgemm` (CBLAS or a blocked loop).
+
+    `a`, `b`, `c` are (Buf, per-batch-dimension element strides); m, n, k the matrix sizes;
+    ta/tb 'N' or 'T' with leading dimensions lda/ldb (c is contiguous, ldc = n).
+    """
+
+    def __init__(self, batch, a, b, c, m, n, k, ta, lda, tb, ldb):
+        self.batch, self.a, self.b, self.c = tuple(batch), a, b, c
+        self.m, self.n, self.k, self.ta, self.lda, self.tb, self.ldb = m, n, k, ta, lda, tb, ldb
+
+    def reads(self) -> list:
+        return [self.a[0], self.b[0]]
+
+    def render(self, r) -> list:
+        if math.prod(self.batch) * self.m * self.n == 0:
+            return ["/* nothing to compute: zero-size */"]
+        dims, lists, _ = coalesce(self.batch, [self.a[1], self.b[1], self.c[1]])
+        names = _INDEX[:len(dims)]
+        fn = helper(r, "gg_gemm", ctype(self.c[0].dtype))
+
+        def ptr(buf, strides):
+            index = index_text(buf.offset, strides, names)
+            base = r.ptr(buf.base)
+            return base if index == "0" else f"{base} + {index}"
+
+        call = (f"{fn}('{self.ta}', '{self.tb}', {self.m}, {self.n}, {self.k}, "
+                f"{ptr(self.a[0], lists[0])}, {self.lda}, {ptr(self.b[0], lists[1])}, {self.ldb}, "
+                f"{ptr(self.c[0], lists[2])}, {max(1, self.n)});")
+        return loop_lines(dims, names, [call]) if dims else [call]
