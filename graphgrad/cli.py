@@ -31,6 +31,9 @@ examples:
 """
 
 
+PROGRESS_AFTER_S = 1.0  # `draw` says what it is doing when Graphviz takes longer than this
+
+
 class UsageError(Exception):
     """A mistake in the command line or the user's file: reported in one line, exit status 2."""
 
@@ -234,7 +237,7 @@ def _draw(args) -> int:
         g = optimize(g)
     summary = {"ops": "ops", "layers": "layers", "none": False}.get(args.summary)
     start = time.perf_counter()
-    progress = threading.Timer(1.0, lambda: print(  # only when drawing takes over a second
+    progress = threading.Timer(PROGRESS_AFTER_S, lambda: print(  # only when drawing takes over a second
         f"graphgrad: drawing {g.name} ({len(g)} nodes) with Graphviz ...", file=sys.stderr, flush=True))
     progress.start()
     try:

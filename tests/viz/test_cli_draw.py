@@ -3,6 +3,8 @@ import importlib
 
 import pytest
 
+from graphgrad import cli
+
 from graphgrad.cli import main
 from dotparse import parse
 
@@ -49,8 +51,10 @@ def test_bad_summary_is_one_line(model, tmp_path, capsys):
 
 def test_progress_line_only_when_drawing_is_slow(model, tmp_path, capsys, monkeypatch):
     out = tmp_path / "chain.dot"
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_S", 10.0)  # a busy machine may take a second anyway
     assert main(["draw", f"{model}:chain", "--summary", "ops", "-o", str(out)]) == 0
     assert "drawing" not in capsys.readouterr().err  # fast: silent
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_S", 1.0)
 
     slow = render_module.Path.write_bytes
 
