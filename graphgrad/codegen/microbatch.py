@@ -96,24 +96,32 @@ def wrapper(fname, inner, params, split_flags, combos, specs, k, rows, backend) 
 
 
 def _loop(inner, params, split_flags, combos, specs, k, rows):
-    """numpy: a loop over the slices, each output combined from the list of its parts."""
+    """numpy: a loop over the slices; sums and means accumulated as they come (one microbatch's
+    values alive at a time), per-row outputs collected, batch-free ones kept from the first."""
     args = ", ".join(f"{p}[start:start + {rows}]" if s else p for p, s in zip(params, split_flags))
-    lines = ["    parts = []", f"    for start in range(0, {k * rows}, {rows}):",
+    kinds = [c.partition(":")[0] for c in combos.values()]
+    lines = ["    totals = None", f"    for start in range(0, {k * rows}, {rows}):",
              f"        part = {inner}({args})",
-             "        parts.append(part if isinstance(part, tuple) else (part,))"]
-    results = [_combine(c, f"[part[{i}] for part in parts]", k) for i, c in enumerate(combos.values())]
+             "        part = list(part) if isinstance(part, tuple) else [part]",
+             "        if totals is None:",
+             "            totals = [[p] if kind == 'concat' else p for p, kind in zip(part, KINDS)]",
+             "            continue",
+             "        for i, kind in enumerate(KINDS):",
+             "            if kind == 'concat':",
+             "                totals[i].append(part[i])",
+             "            elif kind != 'same':",
+             "                totals[i] = totals[i] + part[i]"]
+    lines = [line.replace("KINDS", repr(tuple(kinds))) for line in lines]
+    results = []
+    for i, combo in enumerate(combos.values()):
+        kind, _, axis = combo.partition(":")
+        if kind == "mean":
+            results.append(f"totals[{i}] / {k}")
+        elif kind == "concat":
+            results.append(f"np.concatenate(totals[{i}], axis={axis})")
+        else:
+            results.append(f"totals[{i}]")
     return lines + [f"    return {', '.join(results) if results else '()'}"]
-
-
-def _combine(combo, column, k):
-    kind, _, axis = combo.partition(":")
-    if kind == "sum":
-        return f"sum({column})"
-    if kind == "mean":
-        return f"sum({column}) / {k}"
-    if kind == "same":
-        return f"{column}[0]"
-    return f"np.concatenate({column}, axis={axis})"
 
 
 def _scan(inner, params, split_flags, combos, specs, k, rows):

@@ -15,7 +15,9 @@ ARRAY_DTYPES = DTYPES  # what a constant may hold
 SHORT_DTYPE = {"float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64", "bool": "bool"}
 MARKER_NAMES = {"bool": "bool_"}  # gg.bool_: a trailing underscore, as numpy spells it
 MAX_NDIM = 32            # numpy 1.x's limit on dimensions
-MAX_ELEMENTS = 2 ** 40   # the most elements one value may have (far above what one machine runs)
+MAX_ELEMENTS = 2 ** 62   # the most elements one value may have: symbolic Jacobians of real models
+                         # are far larger than memory (the budget refuses to compute those), but
+                         # every count stays an exact int64
 _new, _set = object.__new__, object.__setattr__
 _SHARED: dict = {}  # (shape, dtype) -> the TensorSpec that TensorSpec.trusted hands out
 _SHARED_MAX = 4096
