@@ -71,7 +71,7 @@ TARGETED = [  # (id, corruption of small_doc(), words in the message)
     ("input_shape_negative", mutate(["inputs", 0, "shape"], [2, -3]), ["inputs[0] shape", "-3"]),
     ("input_shape_float", mutate(["inputs", 0, "shape"], [2, 3.0]), ["inputs[0] shape", "3.0"]),
     ("input_shape_bool", mutate(["inputs", 0, "shape"], [True, 3]), ["inputs[0] shape", "True"]),
-    ("input_shape_huge", mutate(["inputs", 0, "shape"], [2 ** 30, 2 ** 30]), ["too large"]),
+    ("input_shape_huge", mutate(["inputs", 0, "shape"], [2 ** 31, 2 ** 32]), ["too large"]),
     ("input_shape_ndim", mutate(["inputs", 0, "shape"], [1] * 40), ["40 dimensions"]),
     ("unknown_op", mutate(["nodes", 0, "op"], "conv2d"), ["nodes[0]", "unknown op", "'conv2d'"]),
     ("dunder_op", mutate(["nodes", 0, "op"], "__class__"), ["unknown op", "'__class__'"]),
@@ -112,7 +112,7 @@ TARGETED = [  # (id, corruption of small_doc(), words in the message)
      ["8 bytes", "(1, 4)"]),
     ("constant_base64_chars", lambda d: mutate(["nodes", 1, "attrs", "value"], {
         "dtype": "float64", "shape": [1, 4], "encoding": "base64", "data": "!!!!"})(d), ["base64"]),
-    ("constant_huge_shape", mutate(["nodes", 1, "attrs", "value", "shape"], [0, 2 ** 62]),
+    ("constant_huge_shape", mutate(["nodes", 1, "attrs", "value", "shape"], [0, 2 ** 62 + 1]),
      ["shape", "[0,"]),
     ("constant_float32_range", lambda d: mutate(["nodes", 1, "attrs", "value"], {
         "dtype": "float32", "shape": [1], "encoding": "list", "data": [1e300]})(d), ["float32 range"]),
