@@ -3,7 +3,7 @@
 Graphviz's `dot` spends its time placing nodes across (network simplex over every node and every
 rank an edge passes), so long edges cost most: a forward value read at the far end of the backward
 pass, an input read by every step of an RNN. They also make pictures wide, one lane per edge.
-See docs/render-performance.md for the measurements.
+See docs/performance.md ("Pictures: render times") for the measurements.
 
 A view with more ranks than fit on a page (`MAX_RANKS`, about 4,000 px at 96 dpi) is folded: each
 role's ranks are cut into columns of at most `MAX_RANKS`, drawn side by side (forward columns, then
