@@ -2,7 +2,7 @@
 `jax.jit`, and XLA (GSPMD) partitions the program and inserts the collectives.
 
 `shard` maps an input name to a mesh axis name (its leading axis split over that mesh axis: data
-parallel) or to a `PartitionSpec` (any axes: model parallel); other inputs are replicated. Every
+parallel) or to a tuple of them or a `PartitionSpec` (any axes: model parallel); other inputs are replicated. Every
 mistake is a GraphError naming the input, the shapes and the mesh.
 """
 from __future__ import annotations
@@ -14,24 +14,14 @@ from ..graph.errors import GraphError
 
 def partition_specs(g, mesh, shard) -> dict:
     """input name -> PartitionSpec, checked against the graph and the mesh."""
-    from jax.sharding import Mesh, PartitionSpec
+    from jax.sharding import Mesh
 
     if not isinstance(mesh, Mesh):
         raise GraphError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
-    if not isinstance(shard, dict):
-        raise GraphError(f"shard must be a dict from input names to mesh axes, got {type(shard).__name__}")
     sizes = dict(zip(mesh.axis_names, mesh.devices.shape))
     specs = {}
-    for name, spec in shard.items():
-        if name not in g.inputs:
-            raise GraphError(f"shard: graph {g.name!r} has no input {name!r}; its inputs are "
-                             f"{', '.join(map(repr, g.inputs))}")
-        spec = PartitionSpec(spec) if isinstance(spec, str) else spec
-        if not isinstance(spec, PartitionSpec):
-            raise GraphError(f"shard[{name!r}] must be a mesh axis name or a PartitionSpec, got {spec!r}")
+    for name, spec in checked_specs(g, shard).items():
         shape = g.inputs[name].shape
-        if len(spec) > len(shape):
-            raise GraphError(f"shard[{name!r}] = {spec} names {len(spec)} axes of a {len(shape)}-d input {shape}")
         for dim, axes in zip(shape, spec):
             axes = () if axes is None else (axes,) if isinstance(axes, str) else tuple(axes)
             for axis in axes:
@@ -44,6 +34,39 @@ def partition_specs(g, mesh, shard) -> dict:
                                  f"{dict(sizes)} (input shape {shape}); use a batch that is a multiple of {parts}")
         specs[name] = spec
     return specs
+
+
+def checked_specs(g, shard) -> dict:
+    """input name -> PartitionSpec, from a mesh axis name, a tuple of them (None for an axis not
+    split) or a PartitionSpec; checked against the graph's inputs, not yet against a mesh."""
+    from jax.sharding import PartitionSpec
+
+    if not isinstance(shard, dict):
+        raise GraphError(f"shard must be a dict from input names to mesh axes, got {type(shard).__name__}")
+    specs = {}
+    for name, spec in shard.items():
+        if name not in g.inputs:
+            raise GraphError(f"shard: graph {g.name!r} has no input {name!r}; its inputs are "
+                             f"{', '.join(map(repr, g.inputs))}")
+        if isinstance(spec, str):
+            spec = PartitionSpec(spec)
+        elif isinstance(spec, (tuple, list)) and not isinstance(spec, PartitionSpec):
+            spec = PartitionSpec(*spec)
+        if not isinstance(spec, PartitionSpec) or not all(_is_axes(a) for a in spec):
+            raise GraphError(f"shard[{name!r}] must be a mesh axis name, a tuple of mesh axis names "
+                             f"(None for an axis not split) or a PartitionSpec, got {spec!r}")
+        shape = g.inputs[name].shape
+        if len(spec) > len(shape):
+            raise GraphError(f"shard[{name!r}] = {spec} names {len(spec)} axes of a {len(shape)}-d input {shape}")
+        specs[name] = spec
+    return specs
+
+
+def _is_axes(entry) -> bool:
+    """One entry of a PartitionSpec: None, a mesh axis name, or a tuple of names."""
+    if entry is None or isinstance(entry, str):
+        return True
+    return isinstance(entry, tuple) and all(isinstance(a, str) for a in entry)
 
 
 def in_shardings(g, mesh, shard) -> tuple:
@@ -61,9 +84,7 @@ def spec_text(spec) -> str:
 
 def sharded_function(fname, g, shard) -> str:
     """The source of `<fname>_sharded(mesh)`: the function jitted with the input shardings."""
-    from jax.sharding import PartitionSpec
-
-    specs = {n: PartitionSpec(s) if isinstance(s, str) else s for n, s in shard.items()}
+    specs = checked_specs(g, shard)
     entries = ", ".join(spec_text(specs[n]) if n in specs else "PartitionSpec()" for n in g.inputs)
     split = ", ".join(f"{n} as {spec_text(s)}" for n, s in specs.items()) or "nothing"
     return (f"def {fname}_sharded(mesh):\n"

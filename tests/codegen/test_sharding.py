@@ -90,7 +90,7 @@ def test_microbatch_mistakes_are_named():
         gg.compile(gg.grad(regularized, "w"), microbatches=2)
 
 
-def test_shard_mistakes_are_named():
+def test_shard_mistakes_are_named(tmp_path):
     g = gg.grad(mlp, ["w1", "b1", "w2"])
     mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
     with pytest.raises(gg.GraphError, match="has no input 'z'"):
@@ -99,9 +99,16 @@ def test_shard_mistakes_are_named():
         gg.compile(g, "jax", mesh=mesh, shard={"x": "model"})
     with pytest.raises(gg.GraphError, match="names 3 axes of a 2-d input"):
         gg.compile(g, "jax", mesh=mesh, shard={"x": P("data", None, None)})
+    with pytest.raises(gg.GraphError, match="must be a mesh axis name, a tuple"):
+        gg.compile(g, "jax", mesh=mesh, shard={"x": ("data", 3)})
+    with pytest.raises(gg.GraphError, match="must be a mesh axis name, a tuple"):
+        gg.export(g, tmp_path / "m.py", "jax", shard={"x": P(object())})  # nothing reaches the source
+    assert not (tmp_path / "m.py").exists()
     with pytest.raises(gg.GraphError, match="numpy backend runs on one machine"):
         gg.compile(g, "numpy", mesh=mesh, shard={"x": "data"})
     out = gg.compile(g, "jax", mesh=mesh, shard={"x": "data", "y": "data"})(*_args(g))
+    np.testing.assert_allclose(np.asarray(out[1]), gg.evaluate(g, *_args(g))[1], rtol=1e-12)
+    out = gg.compile(g, "jax", mesh=mesh, shard={"x": ("data", None), "w1": [None, "data"]})(*_args(g))
     np.testing.assert_allclose(np.asarray(out[1]), gg.evaluate(g, *_args(g))[1], rtol=1e-12)
 
 
