@@ -95,9 +95,9 @@ def lower_conv(L, node):
         x_c = _join("c_in", c) if G > 1 else c
         step = f"acc += {at(r, X, [n, x_c] + q)} * {at(r, W, [o, c] + t)};"
         inner = space.loops(_guarded(decls, cond, [step]), range(2 + nd, len(nm)))
-        body = ([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else []) + ["double acc = 0.0;"] + inner
-        body.append(f"{at(r, out, [n, o] + p)} = {_result(T)};")
-        return space.loops(body, range(2 + nd))
+        body = ["double acc = 0.0;"] + inner + [f"{at(r, out, [n, o] + p)} = {_result(T)};"]
+        per_pixel = space.loops(body, range(2, 2 + nd))
+        return space.loops(([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else []) + per_pixel, [0, 1])
 
     L.kernel(node, [CodeNest([X, W], write)], lambda r: (
         f"{r.name(node)} = conv({r.name_of_access(X)}, {r.name_of_access(W)}, stride={node.attrs['stride']}, "

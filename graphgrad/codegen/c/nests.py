@@ -254,9 +254,10 @@ class Space:
     element of an access at per-dimension index expressions (None: index 0)."""
 
     def __init__(self, shape, first=0):
-        self.shape = tuple(shape)
-        self.names = [None if n == 1 else _INDEX[first + d] for d, n in enumerate(self.shape)]
-        self.used = first + len(self.shape)
+        self.shape, self.names = tuple(shape), []
+        for n in self.shape:
+            self.names.append(None if n == 1 else _INDEX[first])
+            first += n != 1
 
     def loops(self, body, dims=None, indent="") -> list:
         dims = range(len(self.shape)) if dims is None else dims
