@@ -99,7 +99,7 @@ def lower_conv(L, node):
         per_pixel = space.loops(body, range(2, 2 + nd))
         return space.loops(([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else []) + per_pixel, [0, 1])
 
-    L.kernel(node, [CodeNest([X, W], write)], lambda r: (
+    L.kernel(node, [CodeNest(out, [X, W], write)], lambda r: (
         f"{r.name(node)} = conv({r.name_of_access(X)}, {r.name_of_access(W)}, stride={node.attrs['stride']}, "
         f"padding={node.attrs['padding']}, dilation={node.attrs['dilation']}, groups={G}): "
         f"{r.type(x)}, {r.type(w)} -> {r.type(node)}"))
@@ -134,7 +134,7 @@ def lower_conv_input_grad(L, node):
         groups = [f"const long c_out = {cf} / {Cg} * {Og};", f"const long c_in = {cf} % {Cg};"] if G > 1 else []
         return space.loops(groups + pixel, range(nd + 2))
 
-    L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest([Gv, W], write)], lambda r: (
+    L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest(out, [Gv, W], write)], lambda r: (
         f"{r.name(node)} = conv_input_grad({r.name_of_access(Gv)}, {r.name_of_access(W)}, "
         f"stride={node.attrs['stride']}, padding={node.attrs['padding']}, dilation={node.attrs['dilation']}, "
         f"groups={G}), tap by tap: {r.type(g)}, {r.type(w)} -> {r.type(node)}"))
@@ -166,7 +166,7 @@ def lower_conv_filter_grad(L, node):
         per_o = space.loops(body, range(1, 2 + nd))
         return space.loops(([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else []) + per_o, [0])
 
-    L.kernel(node, [CodeNest([X, Gv], write)], lambda r: (
+    L.kernel(node, [CodeNest(out, [X, Gv], write)], lambda r: (
         f"{r.name(node)} = conv_filter_grad({r.name_of_access(X)}, {r.name_of_access(Gv)}, "
         f"stride={node.attrs['stride']}, padding={node.attrs['padding']}, dilation={node.attrs['dilation']}, "
         f"groups={G}): {r.type(x)}, {r.type(g)} -> {r.type(node)}"))
@@ -197,7 +197,7 @@ def lower_im2col(L, node):
             value = f"({cond}) ? {value} : {literal(0.0, node.dtype)}"
         return space.loops(decls + [f"{at(r, out, nm)} = {value};"])
 
-    L.kernel(node, [CodeNest([X], write)], lambda r: (
+    L.kernel(node, [CodeNest(out, [X], write)], lambda r: (
         f"{r.name(node)} = im2col({r.name_of_access(X)}, {_window_text(node)}): {r.type(x)} -> {r.type(node)}"))
 
 
@@ -221,7 +221,7 @@ def lower_col2im(L, node):
         step = f"{at(r, out, [n, c] + q)} += {at(r, P, [n, c] + p + t)};"
         return space.loops(_guarded(decls, cond, [step]))
 
-    L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest([P], write)], lambda r: (
+    L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest(out, [P], write)], lambda r: (
         f"{r.name(node)} = col2im({r.name_of_access(P)}, {_window_text(node)}), tap by tap: "
         f"{r.type(pt)} -> {r.type(node)}"))
 
@@ -253,7 +253,7 @@ def _lower_pool(L, node, kind):
         return space.loops([init] + inner + [f"{at(r, out, nm[:2 + nd])} = {result};"], range(2 + nd))
 
     what = "-inf" if kind == "max" else "zeros, counted"
-    L.kernel(node, [CodeNest([X], write)], lambda r: (
+    L.kernel(node, [CodeNest(out, [X], write)], lambda r: (
         f"{r.name(node)} = {node.op}({r.name_of_access(X)}, {_window_text(node)}; padding {what}): "
         f"{r.type(x)} -> {r.type(node)}"))
 

@@ -67,7 +67,7 @@ def _gather(L, node, A, a_shape, axis, index_exprs, I, comment):
         return _loops(space, body)
 
     L.dest(node)
-    L.kernel(node, [CodeNest([A, I], write)], comment)
+    L.kernel(node, [CodeNest(out, [A, I], write)], comment)
 
 
 def lower_take(L, node):
@@ -120,7 +120,7 @@ def _scatter(L, node, g, out_view, axis, out_exprs, I, comment):
         body.append(f"{at(r, out_view, o_names)} += {at(r, G, space.names)};")
         return _loops(space, body)
 
-    L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest([G, I], write)], comment)
+    L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest(out, [G, I], write)], comment)
 
 
 def lower_scatter_add(L, node):
@@ -199,7 +199,7 @@ def lower_logsumexp(L, node):
         body.append(f"{at(r, out, names)} = {log} + top;")
         return space.loops(body, kept)
 
-    L.kernel(node, [CodeNest([X], write)], lambda r: (
+    L.kernel(node, [CodeNest(out, [X], write)], lambda r: (
         f"{r.name(node)} = logsumexp({r.name_of_access(X)}, axis={node.attrs['axis']}, keepdims={keep}): "
         f"{r.type(x)} -> {r.type(node)}"))
 
@@ -232,7 +232,7 @@ def lower_einsum(L, node):
             body.append(f"{dest} = {result};")
         return space.loops(body, outer)
 
-    L.kernel(node, [CodeNest(accs, write)], lambda r: (
+    L.kernel(node, [CodeNest(out, accs, write)], lambda r: (
         f"{r.name(node)} = einsum('{node.attrs['subscripts']}', "
         f"{', '.join(r.name_of_access(a) for a in accs)}): "
         f"{', '.join(r.type(x) for x in node.inputs)} -> {r.type(node)}"

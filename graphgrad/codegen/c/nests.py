@@ -232,11 +232,12 @@ class GemmNest:
 
 
 class CodeNest:
-    """Loops written by a kernel function: `write(r)` returns the C lines; `accesses` are the
-    operands it reads (Bufs count for the memory plan: they live until this nest has run)."""
+    """Loops written by a kernel function: `write(r)` returns the C lines that write `dest`;
+    `accesses` are the operands it reads (Bufs count for the memory plan: they live until this
+    nest has run)."""
 
-    def __init__(self, accesses, write):
-        self.accesses, self.write = list(accesses), write
+    def __init__(self, dest: Buf, accesses, write):
+        self.dest, self.accesses, self.write = dest, list(accesses), write
 
     def reads(self) -> list:
         return [a for a in self.accesses if isinstance(a, Buf)]

@@ -15,6 +15,7 @@ import graphgrad as gg
 from graphgrad.codegen.c.build import blas_flags, find_compiler
 from graphgrad.codegen.c.clit import ctype
 
+from cases import cnn_graph
 from codegen_models import two_layer_net
 
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -26,32 +27,10 @@ def _digits_graph():
     return gg.grad(make_loss_graph(64, 64), wrt=["w1", "b1", "w2", "b2"], style="vjp")
 
 
-def _cnn_graph():
-    """A small CNN loss with the ops that have loop nests of their own (conv with groups, pooling,
-    pad, take_along_axis of integer labels, logsumexp, einsum), and its gradient."""
-    g = gg.Graph("cnn")
-    x, w1, w2, w3 = (g.input(n, s).value for n, s in
-                     [("x", (2, 3, 8, 8)), ("w1", (4, 3, 3, 3)), ("w2", (6, 2, 3, 3)), ("w3", (24, 5))])
-    conv = {"stride": (1, 1), "padding": (1, 1, 1, 1), "dilation": (1, 1), "groups": 1}
-    h = g.add("tanh", [g.add("conv", [g.add("sin", [x]), w1], conv)])
-    p = g.add("max_pool", [h], {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0)})
-    p = g.add("pad", [p], {"pad_width": (0, 0, 0, 0, 1, 0, 0, 1), "value": 0.0})
-    c = g.add("conv", [p, w2], {"stride": (2, 1), "padding": (1, 0, 0, 1), "dilation": (1, 2), "groups": 2})
-    a = g.add("avg_pool", [c], {"kernel": (2, 2), "stride": (1, 1), "padding": (0, 1, 1, 0)})
-    flat = g.add("reshape", [a], {"shape": (2, 24)})
-    logits = g.add("einsum", [flat, w3], {"subscripts": "ij,jk->ik"})
-    labels = g.add("constant", [], {"value": np.array([[3], [1]], dtype=np.int64)})
-    picked = g.add("take_along_axis", [logits, labels], {"axis": 1})
-    lse = g.add("logsumexp", [logits], {"axis": (1,), "keepdims": True})
-    loss = g.add("sum", [g.add("subtract", [lse, picked])], {"axis": None, "keepdims": False})
-    g.output("loss", loss)
-    return gg.grad(g, wrt=["x", "w1", "w2", "w3"], style="vjp")
-
-
 MODELS = {
     "seed": lambda: gg.grad(two_layer_net(), wrt=["w1", "w2"]),
     "digits": _digits_graph,
-    "cnn": _cnn_graph,
+    "cnn": cnn_graph,
 }
 
 
