@@ -11,6 +11,7 @@ the reference's `unwindows`.
 from __future__ import annotations
 
 import math
+import re
 
 from .access import Buf
 from .clit import ctype, literal
@@ -69,6 +70,11 @@ def _result(T, acc="acc"):
     return f"(float){acc}" if T == "float" else acc
 
 
+def _used(decls, step):
+    """The channel declarations that `step` reads (an operand broadcast over channels reads none)."""
+    return [d for d in decls if re.search(rf"\b{d.split()[2]}\b", step)]
+
+
 def _groups(node):
     return node.attrs["groups"]
 
@@ -97,7 +103,8 @@ def lower_conv(L, node):
         inner = space.loops(_guarded(decls, cond, [step]), range(2 + nd, len(nm)))
         body = ["double acc = 0.0;"] + inner + [f"{at(r, out, [n, o] + p)} = {_result(T)};"]
         per_pixel = space.loops(body, range(2, 2 + nd))
-        return space.loops(([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else []) + per_pixel, [0, 1])
+        return space.loops(_used([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else [], step) + per_pixel,
+                           [0, 1])
 
     L.kernel(node, [CodeNest(out, [X, W], write)], lambda r: (
         f"{r.name(node)} = conv({r.name_of_access(X)}, {r.name_of_access(W)}, stride={node.attrs['stride']}, "
@@ -132,6 +139,7 @@ def lower_conv_input_grad(L, node):
         add.append(f"{at(r, out, [n, cf] + q)} += {_result(T)};")
         pixel = space.loops(_guarded(decls, cond, add), range(nd + 2, 2 * nd + 2))
         groups = [f"const long c_out = {cf} / {Cg} * {Og};", f"const long c_in = {cf} % {Cg};"] if G > 1 else []
+        groups = _used(groups, step)
         return space.loops(groups + pixel, range(nd + 2))
 
     L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest(out, [Gv, W], write)], lambda r: (
@@ -164,7 +172,7 @@ def lower_conv_filter_grad(L, node):
         inner = space.loops(_guarded(decls, cond, [step]), range(2 + nd, len(nm)))
         body = ["double acc = 0.0;"] + inner + [f"{at(r, out, [o, c] + t)} = {_result(T)};"]
         per_o = space.loops(body, range(1, 2 + nd))
-        return space.loops(([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else []) + per_o, [0])
+        return space.loops(_used([f"const long c_in = {o} / {Og} * {Cg};"] if G > 1 else [], step) + per_o, [0])
 
     L.kernel(node, [CodeNest(out, [X, Gv], write)], lambda r: (
         f"{r.name(node)} = conv_filter_grad({r.name_of_access(X)}, {r.name_of_access(Gv)}, "

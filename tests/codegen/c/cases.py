@@ -90,6 +90,10 @@ EXTRA_CASES = [
         g.add("conv", [_t(g, x), w], _CONV)], False),
     ("conv:strided_weight", [(1, 4, 6, 6), (8, 2, 2, 3)], lambda g, x, w: [
         g.add("conv", [x, _sl(g, w, (None, None, 2))], {**_CONV, "groups": 2, "padding": (2, 0, 1, 1)})], False),
+    ("conv_input_grad:scalar_grad", [(6, 2, 2, 2)], lambda g, w: [g.add("conv_input_grad", [
+        g.add("broadcast_to", [_const(g, 1.0, w.dtype)], {"shape": (1, 6, 5, 5)}), w],
+        {"stride": (1, 1), "padding": (1, 0, 0, 1), "dilation": (1, 1), "groups": 2, "shape": (1, 4, 5, 5)})],
+     False),
     ("conv:zero_batch", [(0, 3, 5, 5), (2, 3, 2, 2)], lambda g, x, w: [
         g.add("conv", [x, w], {**_CONV, "padding": (0, 0, 0, 0)})], False),
     ("im2col:sliced", [(2, 3, 9, 6)], lambda g, x: [
