@@ -16,7 +16,7 @@ from . import access as views
 from .access import Buf, contiguous_strides
 from .clit import ctype, literal
 from .expr import Leaf
-from .kernels import _fill
+from .kernels import _fill, gemm
 from .nests import CodeNest, MapNest, Space, at, helper
 
 _EMPTY = ["/* nothing to compute: zero-size */"]
@@ -204,9 +204,44 @@ def lower_logsumexp(L, node):
         f"{r.type(x)} -> {r.type(node)}"))
 
 
+def _as_matmul(L, node, terms, output) -> bool:
+    """An einsum that is a (batched) matmul, `b...mk,b...kn->b...mn` with one summed letter and
+    at most one row and one column letter, becomes a gemm of strided views of its operands."""
+    if len(terms) != 2 or any(len(set(t)) != len(t) for t in terms):
+        return False
+    ta, tb = terms
+    accs = [L.access(x) for x in node.inputs]
+    if not all(isinstance(a, Buf) for a in accs):
+        return False
+    batch = [c for c in output if c in ta and c in tb]
+    rows = [c for c in output if c in ta and c not in tb]
+    cols = [c for c in output if c in tb and c not in ta]
+    summed = [c for c in ta if c in tb and c not in output]
+    if len(rows) > 1 or len(cols) > 1 or len(summed) != 1 or list(output) != batch + rows + cols or \
+            set(ta) != set(batch + rows + summed) or set(tb) != set(batch + cols + summed):
+        return False
+    sizes = {c: n for t, x in zip(terms, node.inputs) for c, n in zip(t, x.shape)}
+
+    def view(acc, term, letters):
+        shape = [sizes[c] if c else 1 for c in letters]
+        strides = [acc.strides[term.index(c)] if c else 0 for c in letters]
+        return Buf(acc.base, shape, strides, acc.offset)
+
+    m, n = (rows or [None])[0], (cols or [None])[0]
+    A = view(accs[0], ta, batch + [m, summed[0]])
+    B = view(accs[1], tb, batch + [summed[0], n])
+    gemm(L, node, A, B, A.shape, B.shape, lambda r: (
+        f"einsum('{node.attrs['subscripts']}') as a matmul, "
+        f"{', '.join(r.type(x) for x in node.inputs)} -> {r.type(node)}"))
+    return True
+
+
 def lower_einsum(L, node):
-    """np.einsum: for each output element, the sum over the other letters of the operands' product."""
+    """np.einsum: a gemm when it is a matmul; otherwise, for each output element, the sum over
+    the other letters of the operands' product."""
     terms, output = parse_subscripts(node.attrs["subscripts"], len(node.inputs))
+    if _as_matmul(L, node, terms, output):
+        return
     sizes = {c: n for t, x in zip(terms, node.inputs) for c, n in zip(t, x.shape)}
     summed = sorted(set("".join(terms)) - set(output), key="".join(terms).index)
     letters = list(output) + summed

@@ -136,6 +136,12 @@ EXTRA_CASES = [
         g.add("einsum", [_t(g, a), b, c], {"subscripts": "ji,jj,j->i"}),
         g.add("einsum", [a, _sl(g, a, (None, None, -1))], {"subscripts": "ij,ij->ij"}),
         g.add("einsum", [c, c], {"subscripts": "i,i->"})], False),
+    ("einsum:as_matmul", [(4, 3), (5, 3), (3,), (2, 4, 3)], lambda g, a, b, c, d: [
+        g.add("einsum", [a, b], {"subscripts": "ij,kj->ik"}),
+        g.add("einsum", [_sl(g, a, (None, None, -1)), c], {"subscripts": "ij,j->i"}),
+        g.add("einsum", [c, _sl(g, c, (None, None, -1))], {"subscripts": "i,i->"}),
+        g.add("einsum", [a, d], {"subscripts": "ij,bij->bi"}),
+        g.add("einsum", [d, b], {"subscripts": "bij,kj->bik"})], False),
 ]
 
 CASES = OP_CASES + EXTRA_CASES
