@@ -32,15 +32,12 @@ def _flat(L, acc, shape):
     return flat
 
 
-def _loops(space, body):
-    return space.loops(body)
-
-
-def _index_line(r, idx_text, n, A, axis):
-    """`const long q = gg_index(...)`, or nothing when q would not be read (a scalar operand)."""
+def _index_line(r, I, idx_names, n, A, axis):
+    """`const long q = gg_index(...)`, or nothing when q would not be read (a scalar operand, an
+    axis of length 1: then the index array is not read either)."""
     if isinstance(A, Buf) and A.strides[axis] != 0 and A.shape[axis] != 1:
         r.use("gg_index")
-        return [f"const long q = gg_index({idx_text}, {n});"]
+        return [f"const long q = gg_index({at(r, I, idx_names)}, {n});"]
     return []
 
 
@@ -58,13 +55,13 @@ def _gather(L, node, A, a_shape, axis, index_exprs, I, comment):
         if math.prod(node.shape) == 0:
             return _EMPTY
         if n == 0:  # nothing to read: NaN, as jax's gather fills
-            return _loops(space, [f"{at(r, out, space.names)} = NAN;"])
+            return space.loops([f"{at(r, out, space.names)} = NAN;"])
         a_names, idx_names = index_exprs(space)
-        body = _index_line(r, at(r, I, idx_names), n, A, axis)
+        body = _index_line(r, I, idx_names, n, A, axis)
         if not body:  # every index reads the same element
             a_names = a_names[:axis] + [None] + a_names[axis + 1:]
         body.append(f"{at(r, out, space.names)} = {at(r, A, a_names)};")
-        return _loops(space, body)
+        return space.loops(body)
 
     L.dest(node)
     L.kernel(node, [CodeNest(out, [A, I], write)], comment)
@@ -114,11 +111,11 @@ def _scatter(L, node, g, out_view, axis, out_exprs, I, comment):
         if math.prod(g.shape) == 0 or n == 0:
             return ["/* nothing to add */"]
         o_names, idx_names = out_exprs(space)
-        body = _index_line(r, at(r, I, idx_names), n, out_view, axis)
+        body = _index_line(r, I, idx_names, n, out_view, axis)
         if not body:
             o_names = o_names[:axis] + [None] + o_names[axis + 1:]
         body.append(f"{at(r, out_view, o_names)} += {at(r, G, space.names)};")
-        return _loops(space, body)
+        return space.loops(body)
 
     L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest(out, [G, I], write)], comment)
 

@@ -112,6 +112,10 @@ EXTRA_CASES = [
         g.add("take", [a, i], {"axis": 0}), g.add("take", [a, i], {"axis": None})], False),
     ("take:scalar_index", [(5, 3), Ints((), 0, 3, "int32")], lambda g, a, i: [
         g.add("take", [a, i], {"axis": 1})], False),
+    ("take:broadcast_operand", [(1, 3), Ints((5,), -4, 4)], lambda g, a, i: [
+        g.add("take", [g.add("broadcast_to", [a], {"shape": (4, 3)}), i], {"axis": 0})], False),
+    ("scatter_add:axis_of_one", [(2, 3), Ints((2,), -1, 1)], lambda g, a, i: [
+        g.add("scatter_add", [a, i], {"axis": 0, "shape": (1, 3)})], False),
     ("take:zero", [(5, 3)], lambda g, a: [g.add("take", [a, _ints(g, np.zeros((0, 2), np.int64))],
                                                  {"axis": 0})], False),
     ("take_along_axis:int32_input", [(3, 4), Ints((3, 2), -4, 4, "int32")], lambda g, a, i: [
