@@ -6,7 +6,8 @@ One entry per op, of one of these kinds:
 - `View(fn)`: no code; `fn(access, node)` is the operand's access seen through the op (strides),
   or None when the data must be copied first (a reshape of a non-contiguous view).
 - `Reduce(kind)`: a sum, mean or max over axes; the chain that feeds it fuses into its loop.
-- `Lower(fn)`: its own loop nests or BLAS calls, written by `fn(lowering, node)` (kernels.py).
+- `Lower(fn)`: its own loop nests or BLAS calls, written by `fn(lowering, node)` (kernels.py;
+  gathers, scatters, pad, logsumexp, einsum in kernels_index.py; convolutions in kernels_conv.py).
 - `Source()`: constants (inline literals or static const tables).
 An op missing from `C_OPS` makes the emitter raise one GraphError naming it.
 """
