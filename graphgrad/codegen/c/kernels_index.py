@@ -45,8 +45,16 @@ def _names_with(names, axis, q="q"):
     return names[:axis] + [q] + names[axis + 1:]
 
 
-def _gather(L, node, A, a_shape, axis, index_exprs, I, comment):
-    """out[...] = A[..., q, ...] with q = gg_index(I[...]): index_exprs(space) gives I's names."""
+def _split(space, head, body, split):
+    """Loops over the first `split` dimensions around `head`, then the rest around `body`: an
+    index that depends on the outer loops only is read once per inner loop."""
+    n = len(space.shape)
+    return space.loops(head + space.loops(body, range(split, n)), range(split))
+
+
+def _gather(L, node, A, a_shape, axis, index_exprs, I, comment, split):
+    """out[...] = A[..., q, ...] with q = gg_index(I[...]): index_exprs(space) gives I's names,
+    which are loop indices of the first `split` dimensions."""
     n = a_shape[axis]
     out = Buf(node, node.shape)
     space = Space(node.shape)
@@ -60,8 +68,7 @@ def _gather(L, node, A, a_shape, axis, index_exprs, I, comment):
         body = _index_line(r, I, idx_names, n, A, axis)
         if not body:  # every index reads the same element
             a_names = a_names[:axis] + [None] + a_names[axis + 1:]
-        body.append(f"{at(r, out, space.names)} = {at(r, A, a_names)};")
-        return space.loops(body)
+        return _split(space, body, [f"{at(r, out, space.names)} = {at(r, A, a_names)};"], split)
 
     L.dest(node)
     L.kernel(node, [CodeNest(out, [A, I], write)], comment)
@@ -83,7 +90,7 @@ def lower_take(L, node):
     where = "of the flattened array" if node.attrs["axis"] is None else f"along axis {axis}"
     _gather(L, node, A, a_shape, axis, exprs, I, lambda r: (
         f"{r.name(node)} = take({r.name_of_access(L.access(a))}, {r.name_of_access(I)}) {where}: "
-        f"{r.type(a)}, {r.type(idx)} -> {r.type(node)}"))
+        f"{r.type(a)}, {r.type(idx)} -> {r.type(node)}"), axis + k)
 
 
 def _aligned(I, shape):
@@ -97,10 +104,10 @@ def lower_take_along_axis(L, node):
     I = _aligned(L.access(idx), node.shape)  # idx's other axes may be 1: broadcast
     _gather(L, node, A, a.shape, axis, lambda s: (_names_with(s.names, axis), s.names), I, lambda r: (
         f"{r.name(node)} = take_along_axis({r.name_of_access(A)}, {r.name_of_access(I)}, "
-        f"axis={axis}): {r.type(a)}, {r.type(idx)} -> {r.type(node)}"))
+        f"axis={axis}): {r.type(a)}, {r.type(idx)} -> {r.type(node)}"), len(node.shape))
 
 
-def _scatter(L, node, g, out_view, axis, out_exprs, I, comment):
+def _scatter(L, node, g, out_view, axis, out_exprs, I, comment, split):
     """Zeros, then out_view[..., q, ...] += g[...] with q = gg_index(I[...]) (repeats add up)."""
     G = L.access(g)
     out = L.dest(node)
@@ -114,8 +121,7 @@ def _scatter(L, node, g, out_view, axis, out_exprs, I, comment):
         body = _index_line(r, I, idx_names, n, out_view, axis)
         if not body:
             o_names = o_names[:axis] + [None] + o_names[axis + 1:]
-        body.append(f"{at(r, out_view, o_names)} += {at(r, G, space.names)};")
-        return space.loops(body)
+        return _split(space, body, [f"{at(r, out_view, o_names)} += {at(r, G, space.names)};"], split)
 
     L.kernel(node, [_fill(node, node.shape, out, 0.0), CodeNest(out, [G, I], write)], comment)
 
@@ -137,7 +143,7 @@ def lower_scatter_add(L, node):
     where = "of the flattened array" if node.attrs["axis"] is None else f"along axis {axis}"
     _scatter(L, node, g, view, axis, exprs, I, lambda r: (
         f"{r.name(node)} = zeros with {r.name_of_access(L.access(g))} added at {r.name_of_access(I)} "
-        f"{where} (scatter_add, repeated indices summed): {r.type(g)} -> {r.type(node)}"))
+        f"{where} (scatter_add, repeated indices summed): {r.type(g)} -> {r.type(node)}"), axis + k)
 
 
 def lower_scatter_along_axis(L, node):
@@ -148,7 +154,7 @@ def lower_scatter_along_axis(L, node):
     _scatter(L, node, g, Buf(node, node.shape), axis, lambda s: (_names_with(s.names, axis), s.names), I,
              lambda r: (f"{r.name(node)} = zeros with {r.name_of_access(L.access(g))} added along axis "
                         f"{axis} at {r.name_of_access(I)} (scatter_along_axis, repeated indices summed): "
-                        f"{r.type(g)} -> {r.type(node)}"))
+                        f"{r.type(g)} -> {r.type(node)}"), len(g.shape))
 
 
 def lower_pad(L, node):
