@@ -1,5 +1,5 @@
-"""C types and literals: `double`, `float` and `unsigned char` (bools), exact float literals, and
-the initializers of constant tables.
+"""C types and literals: `double`, `float`, `unsigned char` (bools) and `int64_t`/`int32_t`
+(index arrays), exact float literals, and the initializers of constant tables.
 
 Floats are written with the shortest text that reads back to the same bits (Python's `repr` for
 float64, the shortest float32 text with an `f` suffix for float32); infinities and NaN as math.h's
@@ -13,8 +13,10 @@ import numpy as np
 
 from ...graph.errors import DTypeError
 
-CTYPES = {"float64": "double", "float32": "float", "bool": "unsigned char"}
-TAGS = {"float64": "f64", "float32": "f32", "bool": "bool"}
+CTYPES = {"float64": "double", "float32": "float", "bool": "unsigned char",
+          "int64": "int64_t", "int32": "int32_t"}  # integers: index arrays (stdint.h)
+TAGS = {"float64": "f64", "float32": "f32", "bool": "bool", "int64": "i64", "int32": "i32"}
+INT_CTYPES = ("int64_t", "int32_t")
 
 
 def ctype(dtype: str) -> str:
@@ -44,6 +46,9 @@ def literal(value, dtype: str) -> str:
     """A scalar of `dtype` as C source (bools as 1 and 0)."""
     if dtype == "bool":
         return "1" if bool(value) else "0"
+    if dtype in ("int64", "int32"):
+        v = int(value)
+        return f"({v + 1} - 1)" if v == -2 ** 63 else str(v)  # INT64_MIN has no literal
     return float_literal(value, dtype)
 
 

@@ -4,7 +4,8 @@
 is numpy's `exp(-logaddexp(0, -x))`, case for case; `gg_tanh` is written without branches so that
 compilers vectorize the loops that call it (glibc's scalar tanh is ~10x slower than numpy's SIMD
 tanh), to within 3 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
--DGRAPHGRAD_CBLAS and run a cache-blocked loop otherwise. float32 variants end in `f`.
+-DGRAPHGRAD_CBLAS and run a cache-blocked loop otherwise; `gg_index` wraps and clamps an index
+of a gather or scatter. float32 variants end in `f`.
 """
 from __future__ import annotations
 
@@ -155,6 +156,18 @@ static void gg_{p}gemm(char trans_a, char trans_b, long m, long n, long k, const
 '''
 
 
+_INDEX = '''\
+GG_INLINE long gg_index(long long i, long n)
+{
+    /* an index into an axis of n > 0 elements: wrapped once if negative (as numpy's), then
+       clamped into [0, n) (as jax's gathers), so that no access is ever out of bounds */
+    if (i < 0) {
+        i += n;
+    }
+    return i < 0 ? 0 : (i >= n ? n - 1 : (long)i);
+}
+'''
+
 _INLINE = '''\
 /* Elementwise helpers are inlined into every loop, so that the loops vectorize (GCC and Clang
    otherwise keep a helper called from many loops as a call, which stops vectorization). */
@@ -180,6 +193,7 @@ def _build() -> dict:
     src = _typed(_SIGN)
     out["gg_sign"], out["gg_signf"] = (src["double"], ("gg_inline",)), (src["float"], ("gg_inline",))
     out["gg_sigmoid"] = (_SIGMOID, ("gg_inline",))
+    out["gg_index"] = (_INDEX, ("gg_inline",))
     out["gg_tanh"] = (_TANH, ("gg_inline",))
     for name in ("sigmoid", "tanh"):
         out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))

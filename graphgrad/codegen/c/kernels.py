@@ -132,8 +132,12 @@ def _stacked(strides, batch, step) -> bool:
 def lower_matmul(L, node):
     """np.matmul: 1-d operands promoted to a row / a column, batch dimensions broadcast."""
     a, b = node.inputs
-    A, B = L.access(a), L.access(b)
-    a_shape, b_shape = a.shape, b.shape
+    gemm(L, node, L.access(a), L.access(b), a.shape, b.shape,
+         lambda r: f"matmul {r.type(a)} @ {r.type(b)} -> {r.type(node)}")
+
+
+def gemm(L, node, A, B, a_shape, b_shape, what):
+    """node = A @ B (numpy's matmul rules) through `gg_dgemm`; `what(r)` ends the comment."""
     a_strides = A.strides if isinstance(A, Buf) else (0,) * len(a_shape)
     b_strides = B.strides if isinstance(B, Buf) else (0,) * len(b_shape)
     if len(a_shape) == 1:
@@ -162,7 +166,7 @@ def lower_matmul(L, node):
     def comment(r):
         x = r.name_of_access(abuf) + (".T" if ta == "T" else "")
         y = r.name_of_access(bbuf) + (".T" if tb == "T" else "")
-        return (f"{r.name(node)} = {x} @ {y}: matmul {r.type(a)} @ {r.type(b)} -> {r.type(node)}"
+        return (f"{r.name(node)} = {x} @ {y}: {what(r)}"
                 + (f", {math.prod(batch)} times" if batch else ""))
 
     L.kernel(node, [nest], comment)

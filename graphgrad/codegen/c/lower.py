@@ -135,14 +135,14 @@ class _Lowering:
     def kernel(self, writes, nests, comment, elementwise=False):
         self.kernels.append(Kernel(writes, nests, comment, writes.role, elementwise))
 
-    def materialize(self, acc, hint) -> Buf:
-        """A contiguous workspace copy of an access (for BLAS)."""
+    def materialize(self, acc, hint, why="for BLAS") -> Buf:
+        """A contiguous workspace copy of an access (for BLAS, or a flat gather)."""
         base_name = acc.base.name if isinstance(acc, Buf) else None
         temp = Temp(acc.shape, acc.dtype, f"{base_name or hint}_copy", self.current.role)
         self.storage[temp] = ("work",)
         buf = Buf(temp, acc.shape)
         self.kernel(temp, [MapNest(acc.shape, buf, Leaf(acc))],
-                    lambda r: f"{r.name(temp)} = a contiguous copy of {r.name_of_access(acc)} for BLAS: "
+                    lambda r: f"{r.name(temp)} = a contiguous copy of {r.name_of_access(acc)} {why}: "
                               f"{r.type(temp)}", elementwise=True)
         return buf
 

@@ -6,6 +6,7 @@ it writes, and renders itself as a commented C block.
 - `ReduceNest`: a sum, mean or max over some dimensions of a fused chain.
 - `SoftmaxNest`: softmax or log_softmax along one axis (max, sum of exp, normalise).
 - `GemmNest`: one `gg_dgemm` call per batch element (transposes through its flags).
+- `CodeNest`: loops a kernel writes itself (gathers, scatters, convolutions: kernels_*.py).
 """
 from __future__ import annotations
 
@@ -228,3 +229,56 @@ class GemmNest:
                 f"{ptr(self.a[0], lists[0])}, {self.lda}, {ptr(self.b[0], lists[1])}, {self.ldb}, "
                 f"{ptr(self.c[0], lists[2])}, {max(1, self.n)});")
         return loop_lines(dims, names, [call]) if dims else [call]
+
+
+class CodeNest:
+    """Loops written by a kernel function: `write(r)` returns the C lines that write `dest`;
+    `accesses` are the operands it reads (Bufs count for the memory plan: they live until this
+    nest has run)."""
+
+    def __init__(self, dest: Buf, accesses, write):
+        self.dest, self.accesses, self.write = dest, list(accesses), write
+
+    def reads(self) -> list:
+        return [a for a in self.accesses if isinstance(a, Buf)]
+
+    def render(self, r) -> list:
+        return self.write(r)
+
+
+_DECL = ("const ", "double ", "float ", "long ")
+
+
+class Space:
+    """Named loops over the dimensions of a shape, for `CodeNest`s: `names[d]` is dimension d's
+    loop index (None for a dimension of length 1, which gets no loop), `at(r, acc, exprs)` the
+    element of an access at per-dimension index expressions (None: index 0)."""
+
+    def __init__(self, shape, first=0):
+        self.shape, self.names = tuple(shape), []
+        for n in self.shape:
+            self.names.append(None if n == 1 else _INDEX[first])
+            first += n != 1
+
+    def loops(self, body, dims=None, indent="") -> list:
+        dims = range(len(self.shape)) if dims is None else dims
+        live = [d for d in dims if self.names[d] is not None]
+        if not live:  # no loop: a block of its own when it declares locals
+            return block(body) if any(x.startswith(_DECL) for x in body) else list(body)
+        return loop_lines([self.shape[d] for d in live], [self.names[d] for d in live], body, indent)
+
+
+def at(r, acc, exprs) -> str:
+    """acc's element at index names `exprs` (one per dimension: a name, a tuple of names to add, or
+    None for 0): the array read
+    `base[offset + i*s0 + ...]`, or an inline scalar's text."""
+    if not isinstance(acc, Buf):
+        return acc.text
+    pairs = [(s, n) for s, e in zip(acc.strides, exprs) if e is not None and s != 0
+             for n in ((e,) if isinstance(e, str) else e)]
+    return f"{r.ptr(acc.base)}[{index_text(acc.offset, [s for s, _ in pairs], [e for _, e in pairs])}]"
+
+
+def block(lines) -> list:
+    """Lines as one braced C block (for locals declared outside any loop)."""
+    return ["{"] + ["    " + x for x in lines] + ["}"]

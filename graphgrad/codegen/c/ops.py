@@ -6,7 +6,8 @@ One entry per op, of one of these kinds:
 - `View(fn)`: no code; `fn(access, node)` is the operand's access seen through the op (strides),
   or None when the data must be copied first (a reshape of a non-contiguous view).
 - `Reduce(kind)`: a sum, mean or max over axes; the chain that feeds it fuses into its loop.
-- `Lower(fn)`: its own loop nests or BLAS calls, written by `fn(lowering, node)` (kernels.py).
+- `Lower(fn)`: its own loop nests or BLAS calls, written by `fn(lowering, node)` (kernels.py;
+  gathers, scatters, pad, logsumexp, einsum in kernels_index.py; convolutions in kernels_conv.py).
 - `Source()`: constants (inline literals or static const tables).
 An op missing from `C_OPS` makes the emitter raise one GraphError naming it.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import access as views
-from . import kernels
+from . import kernels, kernels_conv, kernels_index
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def _cast(c, a):
 C_OPS = {
     # elementwise
     "negative": Map(lambda c, a: c.unary("-", a)),
-    "exp": _call("exp"), "log": _call("log"), "sqrt": _call("sqrt"), "abs": _call("fabs"),
+    "exp": _call("exp"), "log": _call("log"), "sin": _call("sin"), "cos": _call("cos"),
+    "log1p": _call("log1p"), "expm1": _call("expm1"), "sqrt": _call("sqrt"), "abs": _call("fabs"),
     "square": Map(_square), "tanh": _helper("gg_tanh"), "sigmoid": _helper("gg_sigmoid"),
     "relu": Map(lambda c, a: c.helper("gg_max", a, c.lit(0.0))), "sign": _helper("gg_sign"),
     "power": Map(_power),
@@ -108,6 +110,7 @@ C_OPS = {
     # reductions
     "sum": Reduce("sum"), "mean": Reduce("mean"), "max": Reduce("max"), "sum_to": Reduce("sum"),
     "softmax": Lower(kernels.lower_softmax), "log_softmax": Lower(kernels.lower_softmax),
+    "logsumexp": Lower(kernels_index.lower_logsumexp),
     # shapes: views where strides can say it, copies otherwise
     "reshape": View(lambda a, node: views.reshape(a, node.attrs["shape"])),
     "transpose": View(lambda a, node: views.transpose(a, node.attrs["axes"])),
@@ -115,8 +118,23 @@ C_OPS = {
     "slice": View(lambda a, node: views.slice_view(a, node.attrs["index"])),
     "concatenate": Lower(kernels.lower_concatenate),
     "unslice": Lower(kernels.lower_unslice),
+    "pad": Lower(kernels_index.lower_pad),
+    # gathers and their transposes (indices wrapped once, then clamped: kernels_index.py)
+    "take": Lower(kernels_index.lower_take),
+    "take_along_axis": Lower(kernels_index.lower_take_along_axis),
+    "scatter_add": Lower(kernels_index.lower_scatter_add),
+    "scatter_along_axis": Lower(kernels_index.lower_scatter_along_axis),
+    # convolution, patches and pooling: direct loop nests (kernels_conv.py)
+    "conv": Lower(kernels_conv.lower_conv),
+    "conv_input_grad": Lower(kernels_conv.lower_conv_input_grad),
+    "conv_filter_grad": Lower(kernels_conv.lower_conv_filter_grad),
+    "im2col": Lower(kernels_conv.lower_im2col),
+    "col2im": Lower(kernels_conv.lower_col2im),
+    "max_pool": Lower(kernels_conv.lower_max_pool),
+    "avg_pool": Lower(kernels_conv.lower_avg_pool),
     # linear algebra and explicit Jacobians
     "matmul": Lower(kernels.lower_matmul),
+    "einsum": Lower(kernels_index.lower_einsum),
     "kron": Lower(kernels.lower_kron),
     "diag": Lower(kernels.lower_diag),
 }

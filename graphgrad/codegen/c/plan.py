@@ -16,7 +16,7 @@ import numpy as np
 from .clit import ctype
 
 ALIGN = 64  # bytes: every slot starts on a cache line
-_POOLS = ("double", "float", "unsigned char")
+_POOLS = ("double", "float", "int64_t", "int32_t", "unsigned char")
 
 
 def _round(n: int) -> int:

@@ -6,6 +6,29 @@ import graphgrad as gg
 from test_ops import CASES as OP_CASES, _const
 
 
+class Ints:
+    """An integer input (an index array): shape, values drawn from [low, high), dtype."""
+
+    def __init__(self, shape, low, high, dtype="int64"):
+        self.shape, self.low, self.high, self.dtype = tuple(shape), low, high, dtype
+
+
+def _ints(g, values):
+    return g.add("constant", [], {"value": np.asarray(values, dtype=np.int64)})
+
+
+def _t(g, x, axes=None):
+    return g.add("transpose", [x], {"axes": axes})
+
+
+def _sl(g, x, *index):
+    return g.add("slice", [x], {"index": index})
+
+
+_CONV = {"stride": (2, 2), "padding": (1, 1, 0, 1), "dilation": (1, 2), "groups": 1}
+_WINDOW = {"kernel": (3, 2), "stride": (1, 2), "padding": (0, 1, 2, 0), "dilation": (2, 1)}
+
+
 def _add(op, shapes, positive=False, **attrs):
     return (op, shapes, lambda g, *xs: [g.add(op, xs, attrs or None)], positive)
 
@@ -61,22 +84,96 @@ EXTRA_CASES = [
     ("output:twice", [(2, 3)], lambda g, a: [g.add("exp", [a])] * 2, False),
     ("output:view", [(2, 3)], lambda g, a: [g.add("transpose", [g.add("exp", [a])], {"axes": None})], False),
     ("cast:to_bool", [(3,)], lambda g, a: [g.add("cast", [a], {"dtype": "bool"})], False),
+    # the ops with loop nests of their own, on layouts that matter: views as operands, repeated
+    # and negative indices, index arrays as (int64 and int32) inputs, zero sizes, groups
+    ("conv:transposed_input", [(6, 7, 3, 2), (4, 3, 3, 3)], lambda g, x, w: [
+        g.add("conv", [_t(g, x), w], _CONV)], False),
+    ("conv:strided_weight", [(1, 4, 6, 6), (8, 2, 2, 3)], lambda g, x, w: [
+        g.add("conv", [x, _sl(g, w, (None, None, 2))], {**_CONV, "groups": 2, "padding": (2, 0, 1, 1)})], False),
+    ("conv_input_grad:scalar_grad", [(6, 2, 2, 2)], lambda g, w: [g.add("conv_input_grad", [
+        g.add("broadcast_to", [_const(g, 1.0, w.dtype)], {"shape": (1, 6, 5, 5)}), w],
+        {"stride": (1, 1), "padding": (1, 0, 0, 1), "dilation": (1, 1), "groups": 2, "shape": (1, 4, 5, 5)})],
+     False),
+    ("conv:zero_batch", [(0, 3, 5, 5), (2, 3, 2, 2)], lambda g, x, w: [
+        g.add("conv", [x, w], {**_CONV, "padding": (0, 0, 0, 0)})], False),
+    ("im2col:sliced", [(2, 3, 9, 6)], lambda g, x: [
+        g.add("im2col", [_sl(g, x, (None, None, None), (None, None, -1), (1, None, 2))], _WINDOW)], False),
+    ("max_pool:transposed", [(2, 6, 5, 3)], lambda g, x: [
+        g.add("max_pool", [_t(g, x, (0, 3, 2, 1))], {"kernel": (3, 2), "stride": (1, 2), "padding": (1, 1, 1, 0)})],
+     False),
+    ("avg_pool:sliced", [(2, 3, 8, 6)], lambda g, x: [
+        g.add("avg_pool", [_sl(g, x, (None, None, None), (None, None, None), (None, None, 2))],
+              {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 1, 1, 1)})], False),
+    ("take:repeated_transposed", [(4, 3)], lambda g, a: [
+        g.add("take", [_t(g, a), _ints(g, [[1, 1], [-1, 1], [0, 1]])], {"axis": 1})], False),
+    ("take:flat_strided", [(4, 3)], lambda g, a: [g.add("take", [_t(g, a), _ints(g, [11, 0, 4, 4])],
+                                                         {"axis": None})], False),
+    ("take:int_input", [(5, 3), Ints((4,), -5, 5)], lambda g, a, i: [
+        g.add("take", [a, i], {"axis": 0}), g.add("take", [a, i], {"axis": None})], False),
+    ("take:scalar_index", [(5, 3), Ints((), 0, 3, "int32")], lambda g, a, i: [
+        g.add("take", [a, i], {"axis": 1})], False),
+    ("take:broadcast_operand", [(1, 3), Ints((5,), -4, 4)], lambda g, a, i: [
+        g.add("take", [g.add("broadcast_to", [a], {"shape": (4, 3)}), i], {"axis": 0})], False),
+    ("scatter_add:axis_of_one", [(2, 3), Ints((2,), -1, 1)], lambda g, a, i: [
+        g.add("scatter_add", [a, i], {"axis": 0, "shape": (1, 3)})], False),
+    ("take:zero", [(5, 3)], lambda g, a: [g.add("take", [a, _ints(g, np.zeros((0, 2), np.int64))],
+                                                 {"axis": 0})], False),
+    ("take_along_axis:int32_input", [(3, 4), Ints((3, 2), -4, 4, "int32")], lambda g, a, i: [
+        g.add("take_along_axis", [_t(g, a, (1, 0)), g.add("transpose", [i], {"axes": None})], {"axis": 0})],
+     False),
+    ("take_along_axis:broadcast", [(3, 4)], lambda g, a: [
+        g.add("take_along_axis", [a, _ints(g, [[3, 3, 0]])], {"axis": 1})], False),
+    ("scatter_add:repeated", [(5, 2)], lambda g, a: [
+        g.add("scatter_add", [a, _ints(g, [1, 1, 0, 1, -1])], {"axis": 0, "shape": (3, 2)})], False),
+    ("scatter_along_axis:int_input", [(2, 4), Ints((2, 4), 0, 3)], lambda g, a, i: [
+        g.add("scatter_along_axis", [a, i], {"axis": 1, "shape": (2, 3)})], False),
+    ("pad:slice", [(4, 5)], lambda g, x: [
+        g.add("pad", [_sl(g, x, (None, None, -2), (1, 4, 1))], {"pad_width": (2, 1, 0, 3), "value": 1.5})], False),
+    ("pad:scalar_zero", [(0, 2)], lambda g, x: [g.add("pad", [x], {"pad_width": (1, 1, 0, 1), "value": 0.0})],
+     False),
+    ("logsumexp:transposed", [(3, 4, 2)], lambda g, x: [
+        g.add("logsumexp", [_t(g, x)], {"axis": (0, 2), "keepdims": False})], False),
+    ("logsumexp:all_padding", [(2, 3)], lambda g, x: [
+        g.add("logsumexp", [g.add("pad", [x], {"pad_width": (1, 0, 0, 0), "value": -np.inf})],
+              {"axis": (1,), "keepdims": True})], False),
+    ("einsum:views", [(4, 3), (3, 3), (3,)], lambda g, a, b, c: [
+        g.add("einsum", [_t(g, a), b, c], {"subscripts": "ji,jj,j->i"}),
+        g.add("einsum", [a, _sl(g, a, (None, None, -1))], {"subscripts": "ij,ij->ij"}),
+        g.add("einsum", [c, c], {"subscripts": "i,i->"})], False),
+    ("einsum:as_matmul", [(4, 3), (5, 3), (3,), (2, 4, 3)], lambda g, a, b, c, d: [
+        g.add("einsum", [a, b], {"subscripts": "ij,kj->ik"}),
+        g.add("einsum", [_sl(g, a, (None, None, -1)), c], {"subscripts": "ij,j->i"}),
+        g.add("einsum", [c, _sl(g, c, (None, None, -1))], {"subscripts": "i,i->"}),
+        g.add("einsum", [a, d], {"subscripts": "ij,bij->bi"}),
+        g.add("einsum", [d, b], {"subscripts": "bij,kj->bik"})], False),
 ]
 
 CASES = OP_CASES + EXTRA_CASES
 
 
+def _input(g, i, s, dtype):
+    if isinstance(s, Ints):
+        return g.input(f"x{i}", s.shape, s.dtype).value
+    return g.input(f"x{i}", s, dtype).value
+
+
 def inputs(case, dtype):
     name, shapes, _, positive = case
     rng = np.random.default_rng(len(name))
-    args = [rng.standard_normal(s) for s in shapes]
-    return [(np.abs(a) + 0.5 if positive else a).astype(dtype) for a in args]
+    args = []
+    for s in shapes:
+        if isinstance(s, Ints):
+            args.append(rng.integers(s.low, s.high, s.shape).astype(s.dtype))
+        else:
+            a = rng.standard_normal(s)
+            args.append((np.abs(a) + 0.5 if positive else a).astype(dtype))
+    return args
 
 
 def forward_graph(case, dtype):
     name, shapes, fn, _ = case
     g = gg.Graph("case")
-    xs = [g.input(f"x{i}", s, dtype).value for i, s in enumerate(shapes)]
+    xs = [_input(g, i, s, dtype) for i, s in enumerate(shapes)]
     for i, out in enumerate(fn(g, *xs)):
         g.output(f"out{i}", out)
     return g
@@ -87,7 +184,7 @@ def loss_graph(case, dtype):
     or None when the case has no float output (comparisons only)."""
     name, shapes, fn, _ = case
     g = gg.Graph("case")
-    xs = [g.input(f"x{i}", s, dtype).value for i, s in enumerate(shapes)]
+    xs = [_input(g, i, s, dtype) for i, s in enumerate(shapes)]
     outs = [o for o in fn(g, *xs) if o.dtype != "bool"]
     if not outs:
         return None
@@ -122,3 +219,25 @@ def variants(case, dtype):
     if sum(n.size if hasattr(n, "size") else int(np.prod(n.shape)) for n in raw.nodes) < 20000:
         out.append(("grad-jacobian-raw", raw))
     return out
+
+
+def cnn_graph():
+    """A small CNN loss with the ops that have loop nests of their own (conv with groups, pooling,
+    pad, take_along_axis of integer labels, logsumexp, einsum), and its gradient."""
+    g = gg.Graph("cnn")
+    x, w1, w2, w3 = (g.input(n, s).value for n, s in
+                     [("x", (2, 3, 8, 8)), ("w1", (4, 3, 3, 3)), ("w2", (6, 2, 3, 3)), ("w3", (24, 5))])
+    conv = {"stride": (1, 1), "padding": (1, 1, 1, 1), "dilation": (1, 1), "groups": 1}
+    h = g.add("tanh", [g.add("conv", [g.add("sin", [x]), w1], conv)])
+    p = g.add("max_pool", [h], {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0)})
+    p = g.add("pad", [p], {"pad_width": (0, 0, 0, 0, 1, 0, 0, 1), "value": 0.0})
+    c = g.add("conv", [p, w2], {"stride": (2, 1), "padding": (1, 0, 0, 1), "dilation": (1, 2), "groups": 2})
+    a = g.add("avg_pool", [c], {"kernel": (2, 2), "stride": (1, 1), "padding": (0, 1, 1, 0)})
+    flat = g.add("reshape", [a], {"shape": (2, 24)})
+    logits = g.add("einsum", [flat, w3], {"subscripts": "ij,jk->ik"})
+    labels = g.add("constant", [], {"value": np.array([[3], [1]], dtype=np.int64)})
+    picked = g.add("take_along_axis", [logits, labels], {"axis": 1})
+    lse = g.add("logsumexp", [logits], {"axis": (1,), "keepdims": True})
+    loss = g.add("sum", [g.add("subtract", [lse, picked])], {"axis": None, "keepdims": False})
+    g.output("loss", loss)
+    return gg.grad(g, wrt=["x", "w1", "w2", "w3"], style="vjp")

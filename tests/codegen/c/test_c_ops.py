@@ -97,3 +97,28 @@ def test_every_case_compiles_warning_free(compiled, tmp_path, flags):
     done = subprocess.run([*find_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
                            *flags, "-c", "op_cases.c", "use.c"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr == "", done.stderr[:3000]
+
+
+@pytest.mark.parametrize("itype", ["int64", "int32"])
+def test_out_of_range_indices_wrap_once_then_clamp(itype):
+    """numpy raises for these indices and jax clamps its gathers; the C code wraps a negative index
+    once and clamps what is still out of range, in gathers and scatters alike (never out of bounds)."""
+    g = gg.Graph("oob")
+    a, up, idx = g.input("a", (5, 3)), g.input("up", (4, 3)), g.input("idx", (4,), itype)
+    g.output("rows", g.add("take", [a.value, idx.value], {"axis": 0}))
+    g.output("flat", g.add("take", [a.value, idx.value], {"axis": None}))
+    g.output("along", g.add("take_along_axis", [a.value, g.add("reshape", [idx.value], {"shape": (4, 1)})],
+                            {"axis": 0}))
+    g.output("spread", g.add("scatter_add", [up.value, idx.value], {"axis": 0, "shape": (5, 3)}))
+    fn = gg.compile(g, backend="c", optimize=False)
+    rng = np.random.default_rng(0)
+    x, u = rng.standard_normal((5, 3)), rng.standard_normal((4, 3))
+    i = np.array([7, -1, -9, 2], dtype=itype)
+    rows, flat, along, spread = fn(x, u, i)
+    q = np.array([4, 4, 0, 2])
+    np.testing.assert_array_equal(rows, x[q])
+    np.testing.assert_array_equal(flat, x.reshape(-1)[[7, 14, 6, 2]])
+    np.testing.assert_array_equal(along, x[q])  # the index broadcast along axis 1
+    want = np.zeros((5, 3))
+    np.add.at(want, q, u)
+    np.testing.assert_array_equal(spread, want)

@@ -14,6 +14,7 @@ from graphgrad.codegen.c.lower import lower
 from graphgrad.codegen.c.plan import plan_memory
 
 from bench import models
+from cases import cnn_graph
 from codegen_models import two_layer_net
 
 
@@ -41,11 +42,14 @@ GRAPHS = {
     "mlp": lambda: gg.grad(models.mlp),
     "deep": lambda: gg.grad(models.deep_chain(layers=6, width=16, batch=4)),
     "mixed": _mixed,
+    "cnn": cnn_graph,  # gathers, scatters, convolutions: loop nests of their own (CodeNest)
 }
 
 
 def _reads(nest) -> set:
     """The stored values a loop nest reads, found from its own fields."""
+    if hasattr(nest, "accesses"):
+        return {a.base for a in nest.accesses if isinstance(a, Buf)}
     if hasattr(nest, "tree"):
         return {leaf.access.base for leaf in leaves(nest.tree) if isinstance(leaf.access, Buf)}
     if hasattr(nest, "src"):

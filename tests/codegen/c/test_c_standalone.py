@@ -1,4 +1,5 @@
-"""The exported C stands alone: the seed network's and the digits MLP's gradient modules compile
+"""The exported C stands alone: the seed network's, the digits MLP's and a small CNN's gradient
+modules (the CNN's has convolutions, pooling, patches, gathers and scatters) compile
 with -std=c99 -Wall -Wextra -Werror -pedantic (plain loops and CBLAS) together with a small C main
 written here, run without Python, and print the numpy backend's gradients; built with
 -fsanitize=address,undefined the same program runs clean."""
@@ -14,6 +15,7 @@ import graphgrad as gg
 from graphgrad.codegen.c.build import blas_flags, find_compiler
 from graphgrad.codegen.c.clit import ctype
 
+from cases import cnn_graph
 from codegen_models import two_layer_net
 
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
@@ -28,6 +30,7 @@ def _digits_graph():
 MODELS = {
     "seed": lambda: gg.grad(two_layer_net(), wrt=["w1", "w2"]),
     "digits": _digits_graph,
+    "cnn": cnn_graph,
 }
 
 
@@ -138,3 +141,50 @@ def test_the_header_is_valid_cpp(exported):
     done = subprocess.run([cxx, "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only",
                            str(src)], cwd=folder, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_out_of_range_indices_are_clean_under_sanitizers(tmp_path):
+    """Gathers and scatters with indices far out of range, every array malloc'd to its exact size:
+    under -fsanitize=address,undefined nothing is read or written outside an array."""
+    probe = subprocess.run([*find_compiler(), "-fsanitize=address,undefined", "-x", "c", "-", "-o",
+                            str(tmp_path / "probe")], input="int main(void) { return 0; }\n",
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("this compiler cannot build with -fsanitize=address,undefined")
+    g = gg.Graph("oob")
+    a, up, idx = g.input("a", (5, 3)), g.input("up", (4, 3)), g.input("idx", (4,), "int64")
+    g.output("rows", g.add("take", [a.value, idx.value], {"axis": 0}))
+    g.output("flat", g.add("take", [a.value, idx.value], {"axis": None}))
+    g.output("along", g.add("take_along_axis", [a.value, g.add("reshape", [idx.value], {"shape": (4, 1)})],
+                            {"axis": 0}))
+    g.output("spread", g.add("scatter_add", [up.value, idx.value], {"axis": 0, "shape": (5, 3)}))
+    module = gg.codegen.c.emit_module({"oob": g}, module="model")
+    (tmp_path / "model.c").write_text(module.source)
+    (tmp_path / "model.h").write_text(module.header)
+    x, u = np.arange(15.0), np.arange(12.0) * 0.5
+    i = [1 << 40, -1, -(1 << 40), 2]
+    lines = ["#include <stdint.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <string.h>",
+             '#include "model.h"', "", "int main(void)", "{",
+             f"    static const double a0[15] = {{{', '.join(map(repr, x.tolist()))}}};",
+             f"    static const double u0[12] = {{{', '.join(map(repr, u.tolist()))}}};",
+             f"    static const int64_t i0[4] = {{{', '.join(f'{v}LL' for v in i)}}};"]
+    sizes = {"a": 15, "up": 12, "rows": 12, "flat": 4, "along": 12, "spread": 15}
+    for name, n in sizes.items():
+        lines.append(f"    double *{name} = malloc({n} * sizeof(double));")
+    lines += ["    int64_t *idx = malloc(4 * sizeof(int64_t));",
+              "    void *ws = malloc(oob_workspace_bytes() + 1);",
+              "    memcpy(a, a0, sizeof a0);", "    memcpy(up, u0, sizeof u0);", "    memcpy(idx, i0, sizeof i0);",
+              "    oob(a, up, idx, rows, flat, along, spread, ws);"]
+    for name in ("rows", "flat", "along", "spread"):
+        lines += [f"    for (int k = 0; k < {sizes[name]}; ++k) {{", f'        printf("%.17g\\n", {name}[k]);', "    }"]
+    lines += [f"    free({name});" for name in list(sizes) + ["idx", "ws"]] + ["    return 0;", "}", ""]
+    (tmp_path / "main.c").write_text("\n".join(lines))
+    flags = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+    run = _build_and_run(tmp_path, flags, "prog_oob",
+                         env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
+                              "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"})
+    assert run.stderr == ""
+    xs, q = x.reshape(5, 3), np.array([4, 4, 0, 2])
+    spread = np.zeros((5, 3))
+    np.add.at(spread, q, u.reshape(4, 3))
+    _check_printed(run.stdout, [xs[q], x[[14, 14, 0, 2]], xs[q], spread])
