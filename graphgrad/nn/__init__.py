@@ -15,7 +15,7 @@ import numpy as np
 from ..graph import functions as gg
 from ..graph.errors import DTypeError, GraphError, ShapeError, user_site
 from ..graph.shapes import axes_argument
-from ..graph.spec import FLOAT_DTYPES, INT_DTYPES
+from ..graph.spec import FLOAT_DTYPES
 from ..graph.tensor import Tensor, as_tensor
 from . import init
 
@@ -120,7 +120,7 @@ def dropout(x, mask, rate):
     mask = as_tensor(mask, like=x)
     if mask.dtype != x.dtype:
         mask = mask.astype(x.dtype)
-    if np.broadcast_shapes(mask.shape, x.shape) != x.shape:
+    if not _broadcasts(mask, x) or np.broadcast_shapes(mask.shape, x.shape) != x.shape:
         raise ShapeError(f"nn.dropout: mask {mask.shape} does not broadcast to x {x.shape} {_at()}")
     return x * mask * (1.0 / (1.0 - float(rate)))
 
@@ -146,11 +146,12 @@ def softmax_cross_entropy(logits, labels, *, reduction="mean"):
     if reduction not in REDUCTIONS:  # before anything is added to the graph
         _reduce(None, reduction, "softmax_cross_entropy")
     labels = labels if isinstance(labels, Tensor) else np.asarray(labels)
-    if labels.dtype not in INT_DTYPES and getattr(labels.dtype, "kind", "") not in "iu":
+    if np.dtype(labels.dtype).kind not in "iu":
         raise DTypeError(f"nn.softmax_cross_entropy needs integer labels (class indices), got "
                          f"{labels.dtype}; for one-hot or soft targets use "
                          f"-sum(targets * log_softmax(logits)) {_at()}")
-    labels = as_tensor(labels if isinstance(labels, Tensor) else labels.astype(np.int64), like=logits)
+    if not isinstance(labels, Tensor):  # an int constant (as_tensor(like=) would make it float)
+        labels = gg.constant(labels.astype(np.int64), graph=logits.graph)
     if logits.ndim < 1 or labels.shape != logits.shape[:-1]:
         raise ShapeError(f"nn.softmax_cross_entropy: labels must have shape {logits.shape[:-1]} "
                          f"(logits {logits.shape} without its class axis), got {labels.shape} {_at()}")
@@ -162,6 +163,8 @@ def softmax_cross_entropy(logits, labels, *, reduction="mean"):
 def mse(pred, target, *, reduction="mean"):
     """(pred - target)^2, averaged, summed or elementwise (target broadcasts to pred)."""
     pred = as_tensor(pred)
+    if reduction not in REDUCTIONS:  # before anything is added to the graph
+        _reduce(None, reduction, "mse")
     target = _tensor(target, pred, "target", "mse")
     if not _broadcasts(pred, target) or np.broadcast_shapes(pred.shape, target.shape) != pred.shape:
         raise ShapeError(f"nn.mse: target {target.shape} does not broadcast to pred {pred.shape} {_at()}")
