@@ -24,13 +24,28 @@ def export_and_import(graph: gg.Graph, path, name: str):
 
 
 def one_blas_thread():
-    """A context in which BLAS runs on one thread: these models' matrices are small, and a second
-    thread costs more in hand-offs than it gains (threadpoolctl comes with scikit-learn)."""
+    """A context for a training loop of small arrays: BLAS on one thread (a second one costs more
+    in hand-offs than it gains; threadpoolctl comes with scikit-learn), and glibc's malloc told
+    to keep freed megabyte arrays instead of unmapping and faulting them in again on every
+    step (the settings of docs/performance.md; about half of a step's time at these sizes)."""
+    _keep_freed_memory()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - without scikit-learn's helper, BLAS as configured
         return contextlib.nullcontext()
     return threadpool_limits(1, user_api="blas")
+
+
+def _keep_freed_memory() -> None:
+    """mallopt(M_MMAP_THRESHOLD, 32 MiB) and mallopt(M_TRIM_THRESHOLD, 1 GiB) where glibc exists."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 2 ** 20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 2 ** 30)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
 
 
 class Adam:

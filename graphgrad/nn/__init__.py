@@ -51,7 +51,10 @@ def linear(x, w, b=None):
     if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[0]:
         raise ShapeError(f"nn.linear: x {x.shape} @ w {w.shape} needs w of shape "
                          f"({x.shape[-1] if x.ndim else '?'}, out) {_at()}")
-    y = x @ w
+    if x.ndim > 2:  # leading axes flattened: w's gradient is one matrix product, not a batch of them
+        y = (x.reshape(-1, w.shape[0]) @ w).reshape(*x.shape[:-1], w.shape[1])
+    else:
+        y = x @ w
     return y if b is None else y + _bias(b, x, w.shape[1], "linear")
 
 
