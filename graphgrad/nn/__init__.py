@@ -67,21 +67,20 @@ def conv2d(x, w, b=None, **conv_args):
     return y + _bias(b, x, y.shape[1], "conv2d").reshape(1, y.shape[1], 1, 1)
 
 
-def _affine(x, axes, gamma, beta, fn, kept):
-    """gamma * x + beta with gamma and beta shaped as the `kept` (or else the normalized) axes of
-    x, in order, or already broadcastable in place (size 1 on the other axes)."""
+def _scale_shift(x, axes, gamma, beta, fn, kept):
+    """gamma * x + beta, gamma and beta shaped as the `kept` (or else the normalized) axes of x,
+    in order, or already in place (the other axes of size 1)."""
     place = tuple(x.shape[i] if (i in axes) != kept else 1 for i in range(x.ndim))
     compact = tuple(d for i, d in enumerate(x.shape) if (i in axes) != kept)
-    out = x
-    for name, p, op in (("gamma", gamma, "mul"), ("beta", beta, "add")):
+
+    def placed(p, name):
         p = _tensor(p, x, name, fn)
-        if p.shape == compact:
-            p = p.reshape(*place)
-        elif len(p.shape) != x.ndim or p.shape != place:
+        if p.shape not in (compact, place):
             raise ShapeError(f"nn.{fn}: {name} must have shape {compact} (or {place}) for input "
                              f"{x.shape} normalized over axes {axes}, got {p.shape} {_at()}")
-        out = out * p if op == "mul" else out + p
-    return out
+        return p.reshape(*place) if p.shape != place else p
+
+    return x * placed(gamma, "gamma") + placed(beta, "beta")
 
 
 def _normalize(x, axis, eps, fn):
@@ -102,7 +101,7 @@ def layer_norm(x, gamma, beta, *, axis=-1, eps=1e-5):
     """(x - mean) / sqrt(var + eps) over `axis` (an int or a tuple), then gamma * . + beta, with
     gamma and beta shaped as the normalized axes."""
     x, axes, normed = _normalize(x, axis, eps, "layer_norm")
-    return _affine(normed, axes, gamma, beta, "layer_norm", kept=False)
+    return _scale_shift(normed, axes, gamma, beta, "layer_norm", kept=False)
 
 
 def batch_norm(x, gamma, beta, *, axis=0, eps=1e-5):
@@ -110,7 +109,7 @@ def batch_norm(x, gamma, beta, *, axis=0, eps=1e-5):
     (0, 2, 3) for NCHW images) with the biased variance, then gamma * . + beta, with gamma and
     beta shaped as the remaining axes ((C,) in both cases)."""
     x, axes, normed = _normalize(x, axis, eps, "batch_norm")
-    return _affine(normed, axes, gamma, beta, "batch_norm", kept=True)
+    return _scale_shift(normed, axes, gamma, beta, "batch_norm", kept=True)
 
 
 def dropout(x, mask, rate):
