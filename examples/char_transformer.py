@@ -3,13 +3,13 @@ module (imported from the file), on the docstrings of a fixed list of Python sta
 modules (shipped with every Python, so no download and the same text on every run of one Python).
 
     python -m examples.char_transformer           # default: width 64, context 32, batch 16, 600 steps, ~20 s
-    python -m examples.char_transformer --full    # width 128, context 64, batch 16, 1500 steps, ~5 min
+    python -m examples.char_transformer --full    # width 128, context 64, batch 16, 1500 steps, ~6 min
 
 Token embedding (gg.take) plus learned positions, two pre-norm blocks of causal multi-head
 attention (q/k/v/out projections as nn.linear, nn.multi_head_attention) and a GELU MLP, a final
 layer norm and a linear read-out; nn.softmax_cross_entropy on the next character. Validation loss
 on the last 10% of the text, in nats per character, against the unigram baseline (the training
-text's character frequencies, 3.37): default 2.39; --full FULL_TBD.
+text's character frequencies, 3.37): default 2.39 (~30 s); --full 1.92 (~6 min).
 """
 from __future__ import annotations
 
