@@ -133,9 +133,12 @@ def gelu(x):
     return 0.5 * x * (1.0 + gg.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x * x * x)))
 
 
-def _reduce(loss, reduction, fn):
+def _check_reduction(reduction, fn: str) -> None:
     if reduction not in REDUCTIONS:
         raise GraphError(f"nn.{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r} {_at()}")
+
+
+def _reduce(loss, reduction):
     if reduction == "none":
         return loss
     return gg.mean(loss) if reduction == "mean" else gg.sum(loss)
@@ -145,8 +148,7 @@ def softmax_cross_entropy(logits, labels, *, reduction="mean"):
     """-log_softmax(logits)[label] per example, with integer labels shaped as logits without its
     last (class) axis; averaged, summed or returned per example."""
     logits = as_tensor(logits)
-    if reduction not in REDUCTIONS:  # before anything is added to the graph
-        _reduce(None, reduction, "softmax_cross_entropy")
+    _check_reduction(reduction, "softmax_cross_entropy")
     labels = labels if isinstance(labels, Tensor) else np.asarray(labels)
     if np.dtype(labels.dtype).kind not in "iu":
         raise DTypeError(f"nn.softmax_cross_entropy needs integer labels (class indices), got "
@@ -159,19 +161,18 @@ def softmax_cross_entropy(logits, labels, *, reduction="mean"):
                          f"(logits {logits.shape} without its class axis), got {labels.shape} {_at()}")
     logp = gg.log_softmax(logits, axis=-1)
     picked = gg.take_along_axis(logp, gg.expand_dims(labels, -1), axis=-1)
-    return _reduce(-gg.squeeze(picked, -1), reduction, "softmax_cross_entropy")
+    return _reduce(-gg.squeeze(picked, -1), reduction)
 
 
 def mse(pred, target, *, reduction="mean"):
     """(pred - target)^2, averaged, summed or elementwise (target broadcasts to pred)."""
     pred = as_tensor(pred)
-    if reduction not in REDUCTIONS:  # before anything is added to the graph
-        _reduce(None, reduction, "mse")
+    _check_reduction(reduction, "mse")
     target = _tensor(target, pred, "target", "mse")
     if not _broadcasts(pred, target) or np.broadcast_shapes(pred.shape, target.shape) != pred.shape:
         raise ShapeError(f"nn.mse: target {target.shape} does not broadcast to pred {pred.shape} {_at()}")
     diff = pred - target
-    return _reduce(diff * diff, reduction, "mse")
+    return _reduce(diff * diff, reduction)
 
 
 def _broadcasts(a: Tensor, b: Tensor) -> bool:
