@@ -8,7 +8,7 @@ from .graph import (JACOBIAN_OPS, DTypeError, GradientCheckError, Graph, GraphEr
                     MemoryBudgetError, ShapeError, Tensor, TensorSpec, bool_, evaluate, f32, f64, function, i32, i64,
                     largest_intermediate)
 from .graph.functions import *  # noqa: F401,F403 - matmul, add, ..., softmax, constant
-from . import passes, codegen, viz  # noqa: E402,F401
+from . import passes, codegen, viz, nn  # noqa: E402,F401
 from .codegen import compile, export  # noqa: E402,F401,A004
 from .passes import check_grads, grad, hessian, hvp, jacobian, jvp  # noqa: E402,F401
 from .passes import optimize  # noqa: E402,F401
