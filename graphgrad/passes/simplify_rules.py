@@ -25,11 +25,19 @@ def _compose(m):
     return m.make("transpose", m.x, axes=tuple(p[j] for j in q))
 
 
-def _same_elementwise(m):
-    """f's operands are the two reshapes, of one shape (no broadcasting), of a and b of m's shape."""
-    f = m.f
-    return (f.inputs[0].shape == f.inputs[1].shape == f.shape
-            and m.a.shape == m.b.shape == m.shape)
+def _unflattens_an_operand(m) -> bool:
+    """f's operands have f's shape (or are scalars), and one of them is a reshape of a value of
+    the node's shape."""
+    shape = m.f.shape
+    return (shape != () and all(v.shape in (shape, ()) for v in (m.u, m.v))
+            and any(v.op == "reshape" and v.inputs[0].shape == m.shape for v in (m.u, m.v)))
+
+
+def _reshape_inside(m):
+    """f(reshape(u, s), reshape(v, s)), scalars left as they are, f's attributes kept (the
+    reshapes simplify as they are made)."""
+    operands = (v if v.shape == () else m.make("reshape", v, shape=m.shape) for v in (m.u, m.v))
+    return m.make(m.f.op, *operands, **m.f.attrs)
 
 
 def _unbroadcast(m):
@@ -90,10 +98,12 @@ STRUCTURAL = (
     # reshape(f(reshape(a, s1)), a.shape) = f(a) for an elementwise f
     Rule("reshape(f(reshape(a)), a.shape) = f(a)", ("reshape", (ELEMENTWISE_UNARY + "=f", ("reshape", "a"))),
          lambda m: m.make(m.f.op, m.a, **m.f.attrs), lambda m: m.a.shape == m.shape),
-    # reshape(f(reshape(a, s1), reshape(b, s1)), a.shape) = f(a, b) when a and b share a shape
-    Rule("reshape(f(reshape(a), reshape(b)), a.shape) = f(a, b)",
-         ("reshape", (ELEMENTWISE_BINARY + "=f", ("reshape", "a"), ("reshape", "b"))),
-         lambda m: m.make(m.f.op, m.a, m.b, **m.f.attrs), _same_elementwise),
+    # reshape(f(u, v), s) = f(reshape(u, s), reshape(v, s)) for an elementwise f that does not
+    # broadcast, when u or v is a reshape of a value of shape s: at any rank, the flatten ->
+    # f -> unflatten round trip of a Jacobian-style step becomes f on the unflattened operands
+    # (reshape(reshape(b, s1), s) = reshape(b, s) and reshape(a, a.shape) = a then drop out)
+    Rule("reshape(f(u, v), s) = f(reshape(u, s), reshape(v, s))",
+         ("reshape", (ELEMENTWISE_BINARY + "=f", "u", "v")), _reshape_inside, _unflattens_an_operand),
     # f(reshape(a, s), reshape(b, s)) = reshape(f(a, b), s) when a and b share a shape: the
     # reshape moves outwards, where it meets the next one (a tangent of a Jacobian-style gradient
     # multiplies flattened values)

@@ -66,6 +66,13 @@ CASES = {
     "reshape round trip": (lambda x, y: x.reshape(4, 3).reshape(2, 6).reshape(3, 4), []),
     "unary of flattened": (lambda x, y: gg.tanh(x.reshape(12)).reshape(3, 4), ["tanh"]),
     "binary of flattened": (lambda x, y: (x.reshape(12) * y.reshape(12)).reshape(3, 4), ["multiply"]),
+    # only x's reshape cancels: y.T (4, 3) is reshaped to (3, 4) once instead of twice
+    "binary of flattened, other layout": (lambda x, y: (x.reshape(12) * y.T.reshape(12)).reshape(3, 4),
+                                          ["transpose", "reshape", "multiply"]),
+    "binary of flattened 4-d": (lambda x, y: (x.reshape(2, 3, 2) * y.reshape(12).reshape(2, 3, 2)).reshape(3, 4),
+                                ["multiply"]),
+    "binary of flattened and a scalar": (lambda x, y: (x.reshape(12) * 2.0).reshape(3, 4),
+                                         ["constant", "multiply"]),
     "broadcast operand": (lambda x, y: x * gg.broadcast_to(y[0], (3, 4)), ["slice", "multiply"]),
     "broadcast first operand": (lambda x, y: gg.broadcast_to(y[0], (3, 4)) - x, ["slice", "subtract"]),
     "identity transpose": (lambda x, y: x.transpose(0, 1), []),
@@ -95,9 +102,10 @@ def test_identity(case):
     lambda x, y: x * zeros(),                   # x * 0 is NaN for x = inf: never folded
     lambda x, y: x - x,                         # inf - inf is NaN: not 0
     lambda x, y: gg.tanh(x.reshape(12)),        # no reshape back: nothing to cancel
-    lambda x, y: (x.reshape(12) * y.T.reshape(12)).reshape(3, 4),  # y.T has another layout
+    lambda x, y: (x.T.reshape(12) * y.reshape(12)).reshape(2, 6),  # no operand comes from (2, 6)
+    lambda x, y: (x.reshape(12, 1) * y.reshape(1, 12)).reshape(144),  # the operands broadcast
 ], ids=["widening zero", "broadcasting one", "times zero", "x - x", "no round trip",
-        "different layout"])
+        "other layouts", "broadcast"])
 def test_rules_keep_what_changes_shape_or_meaning(body):
     g = graph(body)
     new = simplified(g)
