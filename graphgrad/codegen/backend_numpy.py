@@ -23,7 +23,7 @@ def _check_arg(name, value, shape, dtype):
     "_log_softmax": kernel(kernels.log_softmax),
     "_unslice": kernel(kernels.unslice),
     "_logsumexp": kernel(kernels.logsumexp),
-    **{f"_{fn.__name__}": kernel(fn) for fn in (kernels.windows, kernels.unwindows, kernels.conv,
+    **{f"_{fn.__name__}": kernel(fn) for fn in (kernels.windows, kernels.unwindows, kernels.patches, kernels.conv,
                                                  kernels.conv_input_grad, kernels.conv_filter_grad,
                                                  kernels.max_pool, kernels.avg_pool)},
     "_scatter_add": kernel(kernels.scatter_add),

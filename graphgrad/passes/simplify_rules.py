@@ -132,6 +132,8 @@ STRUCTURAL = (
          both(keeps("x"), lambda m: m.attrs["axis"] == ())),
     # x[:, :, ...] = x (a slice that keeps every element in order)
     Rule("x[:, ...] = x", ("slice", "x"), lambda m: m.x, both(keeps("x"), _full_slice)),
+    # pad(x, zero widths) = x (widths are non-negative: the same shape means zero widths)
+    Rule("pad(x, 0) = x", ("pad", "x"), lambda m: m.x, keeps("x")),
     # concatenate([x]) = x
     Rule("concatenate([x]) = x", ("concatenate", "x"), lambda m: m.x, keeps("x")),
 )
