@@ -60,6 +60,47 @@ def _full_slice(m) -> bool:
                for e, d in zip(m.attrs["index"], m.x.shape))
 
 
+def _swaps_last_two(t) -> bool:
+    r = len(t.shape) - 2
+    return r >= 1 and t.attrs["axes"] == tuple(range(r)) + (r + 1, r)
+
+
+def _batch_letters(r) -> str:
+    return "abcdefghij"[:r]  # distinct from the matrix letters k, m, n
+
+
+def _sums_the_batch(m, r) -> bool:
+    """The sum (or sum_to) adds over exactly the r leading axes, none kept."""
+    if m.op == "sum":
+        return m.attrs["axis"] == tuple(range(r)) and not m.attrs["keepdims"]
+    return True  # sum_to: the caller checks the result's shape
+
+
+def _summed_gram_left(m) -> bool:
+    """sum((aᵀ)_b · g_b over every batch axis): a and g share their batch axes and rows."""
+    a, g = m.a, m.g
+    return (_swaps_last_two(m.t) and len(g.shape) == len(a.shape) and a.shape[:-1] == g.shape[:-1]
+            and m.shape == (a.shape[-1], g.shape[-1]) and _sums_the_batch(m, len(a.shape) - 2))
+
+
+def _summed_gram_right(m) -> bool:
+    """sum(g_b · (bᵀ)_b over every batch axis): g and b share their batch axes and columns."""
+    b, g = m.b, m.g
+    return (_swaps_last_two(m.t) and len(g.shape) == len(b.shape)
+            and g.shape[:-2] == b.shape[:-2] and g.shape[-1] == b.shape[-1]
+            and m.shape == (g.shape[-2], b.shape[-2]) and _sums_the_batch(m, len(b.shape) - 2))
+
+
+def _gram_left(m):
+    batch = _batch_letters(len(m.a.shape) - 2)
+    return m.make("einsum", m.a, m.g, subscripts=f"{batch}mk,{batch}mn->kn")
+
+
+def _gram_right(m):
+    batch = _batch_letters(len(m.b.shape) - 2)
+    return m.make("einsum", m.g, m.b, subscripts=f"{batch}mn,{batch}kn->mk")
+
+
 ALGEBRA = (
     # x + 0 = x and 0 + x = x (only when the zero does not broadcast x to a bigger shape)
     Rule("x + 0 = x", ("add", "x", ZERO), lambda m: m.x, keeps("x")),
@@ -85,6 +126,14 @@ ALGEBRA = (
     # x ** 2 = square(x)  (one multiply, and the form the tracer writes)
     Rule("x ** 2 = square(x)", ("power", "x"), lambda m: m.make("square", m.x),
          lambda m: m.attrs["exponent"] == 2.0),
+    # Σ_b a_bᵀ · g_b = einsum(bmk,bmn->kn): the weight gradient of a batched x @ W is one
+    # contraction over the stacked rows (one BLAS call), not a matmul per batch element and a sum
+    # (the only rule here that reassociates a sum: values agree to rounding, not to the bit)
+    Rule("Σ_b a_bᵀ · g_b = einsum(bmk,bmn->kn)", ("sum_to|sum", ("matmul", ("transpose=t", "a"), "g")),
+         _gram_left, _summed_gram_left),
+    # Σ_b g_b · b_bᵀ = einsum(bmn,bkn->mk)
+    Rule("Σ_b g_b · b_bᵀ = einsum(bmn,bkn->mk)", ("sum_to|sum", ("matmul", "g", ("transpose=t", "b"))),
+         _gram_right, _summed_gram_right),
     # cast(x, dtype of x) = x
     Rule("cast(x, x.dtype) = x", ("cast", "x"), lambda m: m.x, keeps("x")),
 )
