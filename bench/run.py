@@ -105,14 +105,15 @@ MODEL_CASES = [  # (label, loss, inputs, keyword arguments, classes of the int l
 
 def run_models(rounds: int) -> list:
     """Generated numpy and the jax backend, both against jax.jit(jax.value_and_grad) of the same
-    model written in jax, the three interleaved in one comparison."""
+    model written in jax (the gradient of the loss in every weight, as training needs), the three
+    interleaved in one comparison."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
     rows = []
     for label, loss, inputs, kw, classes in MODEL_CASES:
         graph = nets.build("model", loss, inputs, **kw)
-        wrt = [n for n, s in inputs.items() if not isinstance(s[0], tuple)]  # not the int labels
+        wrt = [n for n, s in inputs.items() if n != "x" and not isinstance(s[0], tuple)]  # the weights
         g = gg.optimize(gg.grad(graph, wrt=wrt))
         args = nets.random_inputs(inputs, classes=classes)
         jargs = [jax.device_put(a) for a in args]
