@@ -77,15 +77,22 @@ def windows(x, kernel, stride, padding, dilation, value=0.0):
 
 def unwindows(p, shape, stride, padding, dilation):
     """The transpose of `windows`: each window of p (N, C, *out, *kernel) added back into zeros of
-    `shape` (N, C, *spatial); one strided add per kernel tap, never a loop over pixels."""
+    `shape` (N, C, *spatial); one strided add per kernel tap, never a loop over pixels, or one
+    copy when the windows tile the padded x (stride = kernel, as in pooling)."""
     nd = len(shape) - 2
     kernel, out = p.shape[2 + nd:], p.shape[2:2 + nd]
     padded = tuple(shape[2 + i] + padding[2 * i] + padding[2 * i + 1] for i in range(nd))
-    acc = np.zeros(tuple(shape[:2]) + padded, dtype=p.dtype)
-    for tap in np.ndindex(*kernel):
-        where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
-                      for t, d, s, o in zip(tap, dilation, stride, out))
-        acc[(slice(None),) * 2 + where] += p[(Ellipsis,) + tap]
+    if tuple(stride) == tuple(kernel) and all(d == 1 for d in dilation) and \
+            all(o * k == n for o, k, n in zip(out, kernel, padded)):  # windows that tile: one copy
+        acc = np.empty(tuple(shape[:2]) + padded, dtype=p.dtype)
+        split = acc.reshape(tuple(shape[:2]) + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
+        split[...] = p.transpose((0, 1) + tuple(a for i in range(nd) for a in (2 + i, 2 + nd + i)))
+    else:
+        acc = np.zeros(tuple(shape[:2]) + padded, dtype=p.dtype)
+        for tap in np.ndindex(*kernel):
+            where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                          for t, d, s, o in zip(tap, dilation, stride, out))
+            acc[(slice(None),) * 2 + where] += p[(Ellipsis,) + tap]
     crop = tuple(slice(padding[2 * i], padding[2 * i] + shape[2 + i]) for i in range(nd))
     return acc[(slice(None),) * 2 + crop]
 
