@@ -8,7 +8,7 @@ figure is the median over rounds of the per-call time; ratios are of those media
 workloads move by 2x with the heap state (page faults when glibc returns big blocks to the OS), so
 the malloc settings in effect are printed with the figures.
 
-    .venv/bin/python -m bench.run [--rounds N] [--quick]
+    .venv/bin/python -m bench.run [--rounds N] [--quick] [--only speed|models|compile]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import graphgrad as gg
-from bench import models
+from bench import models, nets
 
 PAUSE_S = 0.15
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE")
@@ -95,6 +95,46 @@ def run_speed(rounds: int) -> list:
     return rows
 
 
+MODEL_CASES = [  # (label, loss, inputs, keyword arguments, classes of the int labels)
+    ("(d) CNN 64x3x32x32, conv 3-16-32 3x3, 2x2 max pools, linear, cross-entropy", nets.cnn_loss,
+     nets.cnn_inputs(), {}, 10),
+    ("(e) pre-norm transformer block, batch 8, 64 tokens, width 128, 4 heads, MLP 512",
+     nets.transformer_loss, nets.transformer_inputs(), {"heads": 4}, None),
+]
+
+
+def run_models(rounds: int) -> list:
+    """Generated numpy and the jax backend, both against jax.jit(jax.value_and_grad) of the same
+    model written in jax (the gradient of the loss in every weight, as training needs), the three
+    interleaved in one comparison."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    rows = []
+    for label, loss, inputs, kw, classes in MODEL_CASES:
+        graph = nets.build("model", loss, inputs, **kw)
+        wrt = [n for n, s in inputs.items() if n != "x" and not isinstance(s[0], tuple)]  # the weights
+        g = gg.optimize(gg.grad(graph, wrt=wrt))
+        args = nets.random_inputs(inputs, classes=classes)
+        jargs = [jax.device_put(a) for a in args]
+        compiled_np, compiled_jax = gg.compile(g, "numpy"), gg.compile(g, "jax")
+        ops = nets.jax_ops()
+        argnums = tuple(list(inputs).index(n) for n in wrt)
+        reference = jax.jit(jax.value_and_grad(lambda *a: loss(ops, *a, **kw), argnums=argnums))
+        value, grads = reference(*jargs)
+        check_same(compiled_np(*args), (value, *grads), label + " (numpy)")
+        check_same(compiled_jax(*jargs), (value, *grads), label + " (jax backend)")
+        t = compare({"numpy": lambda: compiled_np(*args), "jax backend": lambda: compiled_jax(*jargs),
+                     "jax.jit": lambda: reference(*jargs)}, (), rounds, sync=jax.block_until_ready)
+        rows.append((label, len(g), t))
+        ref = t["jax.jit"]
+        print(f"{label} ({len(g)} nodes)\n  generated numpy {t['numpy'] * 1e3:8.2f} ms  jax backend "
+              f"{t['jax backend'] * 1e3:8.2f} ms  jax.jit(value_and_grad) {ref * 1e3:8.2f} ms\n"
+              f"  ratios to jax.jit: numpy {t['numpy'] / ref:.3f} (goal 1.5)  jax backend "
+              f"{t['jax backend'] / ref:.3f} (goal 1.05)", flush=True)
+    return rows
+
+
 def compile_time(layers: int, repeats: int) -> tuple:
     """Median seconds of trace -> grad -> optimize -> emit -> compile for a `layers`-deep tanh
     chain, with the stage split and node counts of the last run."""
@@ -139,12 +179,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds per system (default 15)")
     parser.add_argument("--quick", action="store_true", help="3 rounds, 1 compile repeat: a smoke run")
-    parser.add_argument("--only", choices=("speed", "compile"), default=None, help="run one part")
+    parser.add_argument("--only", choices=("speed", "models", "compile"), default=None,
+                        help="run one part (models: the CNN and the transformer block against jax.jit)")
     args = parser.parse_args(argv)
     rounds, repeats = (3, 1) if args.quick else (args.rounds, 3)
     print(environment(), flush=True)
     if args.only in (None, "speed"):
         run_speed(rounds)
+    if args.only in (None, "models"):
+        run_models(rounds)
     if args.only in (None, "compile"):
         run_compile(repeats)
 

@@ -40,11 +40,17 @@ def _conv_filter_grad(x, g, shape, stride, padding, dilation, groups):
 ''', ()),
     "_windows": ('''\
 def _windows(x, kernel, stride, padding, dilation):
-    """The sliding windows of x (N, C, *spatial) as (N, C, *out, *kernel): one strided slice per
-    kernel tap (a gather, so that -inf padding stays -inf)."""
+    """The sliding windows of x (N, C, *spatial) as (N, C, *out, *kernel): a reshape when they
+    tile x (stride = kernel, as in pooling), else one strided slice per kernel tap (a gather, so
+    that -inf padding stays -inf)."""
     pairs = ((0, 0), (0, 0)) + tuple((padding[i], padding[i + 1]) for i in range(0, len(padding), 2))
     xp = jnp.pad(x, pairs)
     out = [(n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)]
+    if tuple(stride) == tuple(kernel) and all(d == 1 for d in dilation):  # the windows tile x
+        nd = len(kernel)
+        xp = xp[(slice(None),) * 2 + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+        split = xp.reshape(x.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
+        return split.transpose((0, 1) + tuple(range(2, 2 + 2 * nd, 2)) + tuple(range(3, 3 + 2 * nd, 2)))
     taps = [xp[(slice(None),) * 2 + tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
                                           for t, d, s, o in zip(tap, dilation, stride, out))]
             for tap in itertools.product(*map(range, kernel))]

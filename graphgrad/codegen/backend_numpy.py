@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..graph import kernels
 from . import finite
-from .backend import SHARED, _einsum, axis_text, index_text, kernel, shape_text
+from .backend import MUL, SHARED, Operator, _einsum, axis_text, index_text, kernel, shape_text
 
 _HELPERS = {
     "_check_arg": ('''\
@@ -23,7 +23,7 @@ def _check_arg(name, value, shape, dtype):
     "_log_softmax": kernel(kernels.log_softmax),
     "_unslice": kernel(kernels.unslice),
     "_logsumexp": kernel(kernels.logsumexp),
-    **{f"_{fn.__name__}": kernel(fn) for fn in (kernels.windows, kernels.unwindows, kernels.conv,
+    **{f"_{fn.__name__}": kernel(fn) for fn in (kernels.windows, kernels.unwindows, kernels.patches, kernels.conv,
                                                  kernels.conv_input_grad, kernels.conv_filter_grad,
                                                  kernels.max_pool, kernels.avg_pool)},
     "_scatter_add": kernel(kernels.scatter_add),
@@ -40,6 +40,41 @@ def _axis(axis):
     return "None" if axis is None else repr(axis[0] if len(axis) == 1 else tuple(axis))
 
 
+def _matmul(a, node, c):
+    """x @ w; a stack of matrices times one matrix as one product of the stacked rows (numpy
+    would make one BLAS call per matrix of the stack)."""
+    x, w = node.inputs
+    if len(x.shape) >= 3 and len(w.shape) == 2:
+        return (f"({a[0].obj}.reshape(-1, {x.shape[-1]}) @ {a[1].operand(MUL, True)})"
+                f".reshape({', '.join(map(str, node.shape))})")
+    return Operator(f"{a[0].operand(MUL, False)} @ {a[1].operand(MUL, True)}", MUL)
+
+
+def _tensordot_axes(subscripts):
+    """(axes of a, axes of b) when `a,b->out` is a tensordot: every letter the output drops is in
+    both operands and the output is a's kept letters then b's, in order; else None."""
+    terms, out = subscripts.split("->")
+    parts = terms.split(",")
+    if len(parts) != 2 or any(len(set(t)) != len(t) for t in parts):
+        return None
+    ta, tb = parts
+    summed = [x for x in ta if x in tb]
+    if any(x in out for x in summed) or out != "".join(x for x in ta + tb if x not in summed):
+        return None
+    return tuple(ta.index(x) for x in summed), tuple(tb.index(x) for x in summed)
+
+
+def _einsum_numpy(a, node, c):
+    """A two-operand einsum that is a tensordot as np.tensordot (one BLAS call, no einsum
+    overhead); otherwise np.einsum with the contraction path given up front (BLAS for two
+    operands, no path search per call)."""
+    axes = _tensordot_axes(node.attrs["subscripts"])
+    if axes is not None and axes[0]:
+        return f"{c.mod}.tensordot({a[0].arg}, {a[1].arg}, axes=({list(axes[0])}, {list(axes[1])}))"
+    return _einsum(a, node, c, "" if len(a) < 2 else
+                   f", optimize={['einsum_path', *[(0, 1)] * (len(a) - 1)]!r}")
+
+
 def _unslice(a, node, c):
     index = index_text(node.attrs["index"], node.shape)
     return f"_unslice({a[0].arg}, {shape_text(node.shape)}, np.s_[{index}])"
@@ -50,11 +85,10 @@ NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helper
     "softmax": lambda a, node, c: f"_softmax({a[0].arg}, axis={node.attrs['axis']})",
     "log_softmax": lambda a, node, c: f"_log_softmax({a[0].arg}, axis={node.attrs['axis']})",
     "unslice": _unslice,
+    "matmul": _matmul,
     "logsumexp": lambda a, node, c: (f"_logsumexp({a[0].arg}, {_axis(node.attrs['axis'])}, "
                                      f"{node.attrs['keepdims']})"),
-    # a contraction path given up front: BLAS for two operands, no path search per call
-    "einsum": lambda a, node, c: _einsum(a, node, c, "" if len(a) < 2 else
-                                         f", optimize={['einsum_path', *[(0, 1)] * (len(a) - 1)]!r}"),
+    "einsum": _einsum_numpy,
     "scatter_add": lambda a, node, c: (f"_scatter_add({a[0].arg}, {a[1].arg}, {node.attrs['axis']}, "
                                        f"{shape_text(node.shape)})"),
     "scatter_along_axis": lambda a, node, c: (f"_scatter_along_axis({a[0].arg}, {a[1].arg}, "

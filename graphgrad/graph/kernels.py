@@ -77,61 +77,93 @@ def windows(x, kernel, stride, padding, dilation, value=0.0):
 
 def unwindows(p, shape, stride, padding, dilation):
     """The transpose of `windows`: each window of p (N, C, *out, *kernel) added back into zeros of
-    `shape` (N, C, *spatial); one strided add per kernel tap, never a loop over pixels."""
+    `shape` (N, C, *spatial); one strided add per kernel tap, never a loop over pixels, or one
+    copy when the windows tile the padded x (stride = kernel, as in pooling)."""
     nd = len(shape) - 2
     kernel, out = p.shape[2 + nd:], p.shape[2:2 + nd]
     padded = tuple(shape[2 + i] + padding[2 * i] + padding[2 * i + 1] for i in range(nd))
-    acc = np.zeros(tuple(shape[:2]) + padded, dtype=p.dtype)
-    for tap in np.ndindex(*kernel):
-        where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
-                      for t, d, s, o in zip(tap, dilation, stride, out))
-        acc[(slice(None),) * 2 + where] += p[(Ellipsis,) + tap]
+    if tuple(stride) == tuple(kernel) and all(d == 1 for d in dilation) and \
+            all(o * k == n for o, k, n in zip(out, kernel, padded)):  # windows that tile: one copy
+        acc = np.empty(tuple(shape[:2]) + padded, dtype=p.dtype)
+        split = acc.reshape(tuple(shape[:2]) + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
+        split[...] = p.transpose((0, 1) + tuple(a for i in range(nd) for a in (2 + i, 2 + nd + i)))
+    else:
+        acc = np.zeros(tuple(shape[:2]) + padded, dtype=p.dtype)
+        for tap in np.ndindex(*kernel):
+            where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                          for t, d, s, o in zip(tap, dilation, stride, out))
+            acc[(slice(None),) * 2 + where] += p[(Ellipsis,) + tap]
     crop = tuple(slice(padding[2 * i], padding[2 * i] + shape[2 + i]) for i in range(nd))
     return acc[(slice(None),) * 2 + crop]
 
 
+def patches(x, kernel, stride, padding, dilation):
+    """The windows of x (N, C, *spatial) copied out as (C, *kernel, N, *out), a matrix of C·K rows
+    and N·P columns: one strided copy per kernel tap, each moving whole rows of the output, so
+    that a convolution is one BLAS matmul (not one per sample, nor a copy of a window view whose
+    innermost axis is a kernel tap)."""
+    nd = len(kernel)
+    pads = [(0, 0), (0, 0)] + [(padding[2 * i], padding[2 * i + 1]) for i in range(nd)]
+    xp = (np.pad(x, pads) if any(padding) else x).swapaxes(0, 1)  # (C, N, *padded)
+    out = tuple((xp.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
+    cols = np.empty((x.shape[1],) + tuple(kernel) + (x.shape[0],) + out, dtype=x.dtype)
+    for tap in np.ndindex(*kernel):
+        where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                      for t, d, s, o in zip(tap, dilation, stride, out))
+        cols[(slice(None),) + tap] = xp[(slice(None),) * 2 + where]
+    return cols
+
+
 def conv(x, w, stride, padding, dilation, groups):
     """Cross-correlation of x (N, C, *spatial) with w (O, C // groups, *kernel), as deep-learning
-    libraries define convolution: windows of x contracted with w in one BLAS call per group."""
+    libraries define convolution: w (O, C·K) times the patches of x (C·K, N·P), a BLAS call per
+    group; the result is an (N, O, *out) view of the (O, N, *out) product."""
     nd = w.ndim - 2
-    cols = windows(x, w.shape[2:], stride, padding, dilation)  # (N, C, *out, *kernel)
-    c, o = w.shape[1], w.shape[0] // groups
-    taps = [1] + list(range(2 + nd, 2 + 2 * nd))
-    parts = [np.tensordot(cols[:, k * c:(k + 1) * c], w[k * o:(k + 1) * o],
-                          axes=(taps, list(range(1, 2 + nd)))) for k in range(groups)]  # (N, *out, O / G)
-    out = parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
-    return np.moveaxis(out, -1, 1)
+    cols = patches(x, w.shape[2:], stride, padding, dilation)  # (C, *kernel, N, *out)
+    o = w.shape[0] // groups
+    y = np.matmul(w.reshape(groups, o, -1), cols.reshape(groups, w[0].size, -1))  # (G, O / G, N·P)
+    return np.moveaxis(y.reshape(w.shape[:1] + cols.shape[1 + nd:]), 0, 1)
 
 
 def conv_input_grad(g, w, shape, stride, padding, dilation, groups):
     """The transpose of `conv` in x: g (N, O, *out) spread back through w onto x's `shape`."""
     nd = w.ndim - 2
-    c, o = w.shape[1], w.shape[0] // groups
-    parts = [np.tensordot(g[:, k * o:(k + 1) * o], w[k * o:(k + 1) * o], axes=([1], [0]))
-             for k in range(groups)]  # each (N, *out, C // groups, *kernel)
-    cols = parts[0] if groups == 1 else np.concatenate(parts, axis=1 + nd)
-    return unwindows(np.moveaxis(cols, 1 + nd, 1), shape, stride, padding, dilation)
+    o = w.shape[0] // groups
+    gm = np.moveaxis(g, 1, 0).reshape(groups, o, -1)  # (G, O / G, N·P)
+    cols = np.matmul(w.reshape(groups, o, -1).transpose(0, 2, 1), gm)  # (G, C / G·K, N·P)
+    cols = cols.reshape((shape[1],) + w.shape[2:] + (g.shape[0],) + g.shape[2:])  # (C, *kernel, N, *out)
+    order = (1 + nd, 0) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(1, 1 + nd))
+    return unwindows(cols.transpose(order), shape, stride, padding, dilation)
 
 
 def conv_filter_grad(x, g, shape, stride, padding, dilation, groups):
-    """The transpose of `conv` in w: windows of x correlated with g, onto w's `shape`."""
-    nd = len(shape) - 2
-    cols = windows(x, shape[2:], stride, padding, dilation)
-    c, o = shape[1], shape[0] // groups
-    spatial = list(range(2, 2 + nd))
-    parts = [np.tensordot(g[:, k * o:(k + 1) * o], cols[:, k * c:(k + 1) * c],
-                          axes=([0] + spatial, [0] + spatial)) for k in range(groups)]
-    return parts[0] if groups == 1 else np.concatenate(parts, axis=0)
+    """The transpose of `conv` in w: g (O, N·P) times the patches of x transposed (N·P, C·K)."""
+    cols = patches(x, shape[2:], stride, padding, dilation)  # (C, *kernel, N, *out)
+    gm = np.moveaxis(g, 1, 0).reshape(groups, shape[0] // groups, -1)  # (G, O / G, N·P)
+    dw = np.matmul(gm, cols.reshape(groups, -1, gm.shape[-1]).transpose(0, 2, 1))  # (G, O / G, C / G·K)
+    return dw.reshape(shape)
 
 
 def max_pool(x, kernel, stride, padding):
-    """The maximum over each window of x (N, C, *spatial), padding as -inf."""
+    """The maximum over each window of x (N, C, *spatial), padding as -inf: one elementwise
+    maximum per kernel tap over the whole output (a reduction over the tiny window axes runs a
+    loop of a few elements per output)."""
     nd = len(kernel)
     view = windows(x, kernel, stride, padding, (1,) * nd, value=-np.inf)
-    return view.max(axis=tuple(range(-nd, 0)))
+    taps = list(np.ndindex(*kernel))
+    out = view[(Ellipsis,) + taps[0]].copy()
+    for tap in taps[1:]:
+        np.maximum(out, view[(Ellipsis,) + tap], out=out)
+    return out
 
 
 def avg_pool(x, kernel, stride, padding):
-    """The mean over each window of x (N, C, *spatial), padding counted as zeros."""
+    """The mean over each window of x (N, C, *spatial), padding counted as zeros: the taps added
+    one elementwise sum at a time, as in max_pool."""
     nd = len(kernel)
-    return windows(x, kernel, stride, padding, (1,) * nd).mean(axis=tuple(range(-nd, 0)))
+    view = windows(x, kernel, stride, padding, (1,) * nd)
+    taps = list(np.ndindex(*kernel))
+    out = view[(Ellipsis,) + taps[0]].copy()
+    for tap in taps[1:]:
+        out += view[(Ellipsis,) + tap]
+    return out / len(taps)

@@ -25,11 +25,19 @@ def _compose(m):
     return m.make("transpose", m.x, axes=tuple(p[j] for j in q))
 
 
-def _same_elementwise(m):
-    """f's operands are the two reshapes, of one shape (no broadcasting), of a and b of m's shape."""
-    f = m.f
-    return (f.inputs[0].shape == f.inputs[1].shape == f.shape
-            and m.a.shape == m.b.shape == m.shape)
+def _unflattens_an_operand(m) -> bool:
+    """f's operands have f's shape (or are scalars), and one of them is a reshape of a value of
+    the node's shape."""
+    shape = m.f.shape
+    return (shape != () and all(v.shape in (shape, ()) for v in (m.u, m.v))
+            and any(v.op == "reshape" and v.inputs[0].shape == m.shape for v in (m.u, m.v)))
+
+
+def _reshape_inside(m):
+    """f(reshape(u, s), reshape(v, s)), scalars left as they are, f's attributes kept (the
+    reshapes simplify as they are made)."""
+    operands = (v if v.shape == () else m.make("reshape", v, shape=m.shape) for v in (m.u, m.v))
+    return m.make(m.f.op, *operands, **m.f.attrs)
 
 
 def _unbroadcast(m):
@@ -50,6 +58,47 @@ def _reshape_outside(m):
 def _full_slice(m) -> bool:
     return all(not isinstance(e, int) and e == (0, d, 1)
                for e, d in zip(m.attrs["index"], m.x.shape))
+
+
+def _swaps_last_two(t) -> bool:
+    r = len(t.shape) - 2
+    return r >= 1 and t.attrs["axes"] == tuple(range(r)) + (r + 1, r)
+
+
+def _batch_letters(r) -> str:
+    return "abcdefghij"[:r]  # distinct from the matrix letters k, m, n
+
+
+def _sums_the_batch(m, r) -> bool:
+    """The sum (or sum_to) adds over exactly the r leading axes, none kept."""
+    if m.op == "sum":
+        return m.attrs["axis"] == tuple(range(r)) and not m.attrs["keepdims"]
+    return True  # sum_to: the caller checks the result's shape
+
+
+def _summed_gram_left(m) -> bool:
+    """sum((aᵀ)_b · g_b over every batch axis): a and g share their batch axes and rows."""
+    a, g = m.a, m.g
+    return (_swaps_last_two(m.t) and len(g.shape) == len(a.shape) and a.shape[:-1] == g.shape[:-1]
+            and m.shape == (a.shape[-1], g.shape[-1]) and _sums_the_batch(m, len(a.shape) - 2))
+
+
+def _summed_gram_right(m) -> bool:
+    """sum(g_b · (bᵀ)_b over every batch axis): g and b share their batch axes and columns."""
+    b, g = m.b, m.g
+    return (_swaps_last_two(m.t) and len(g.shape) == len(b.shape)
+            and g.shape[:-2] == b.shape[:-2] and g.shape[-1] == b.shape[-1]
+            and m.shape == (g.shape[-2], b.shape[-2]) and _sums_the_batch(m, len(b.shape) - 2))
+
+
+def _gram_left(m):
+    batch = _batch_letters(len(m.a.shape) - 2)
+    return m.make("einsum", m.a, m.g, subscripts=f"{batch}mk,{batch}mn->kn")
+
+
+def _gram_right(m):
+    batch = _batch_letters(len(m.b.shape) - 2)
+    return m.make("einsum", m.g, m.b, subscripts=f"{batch}mn,{batch}kn->mk")
 
 
 ALGEBRA = (
@@ -77,6 +126,14 @@ ALGEBRA = (
     # x ** 2 = square(x)  (one multiply, and the form the tracer writes)
     Rule("x ** 2 = square(x)", ("power", "x"), lambda m: m.make("square", m.x),
          lambda m: m.attrs["exponent"] == 2.0),
+    # Σ_b a_bᵀ · g_b = einsum(bmk,bmn->kn): the weight gradient of a batched x @ W is one
+    # contraction over the stacked rows (one BLAS call), not a matmul per batch element and a sum
+    # (the only rule here that reassociates a sum: values agree to rounding, not to the bit)
+    Rule("Σ_b a_bᵀ · g_b = einsum(bmk,bmn->kn)", ("sum_to|sum", ("matmul", ("transpose=t", "a"), "g")),
+         _gram_left, _summed_gram_left),
+    # Σ_b g_b · b_bᵀ = einsum(bmn,bkn->mk)
+    Rule("Σ_b g_b · b_bᵀ = einsum(bmn,bkn->mk)", ("sum_to|sum", ("matmul", "g", ("transpose=t", "b"))),
+         _gram_right, _summed_gram_right),
     # cast(x, dtype of x) = x
     Rule("cast(x, x.dtype) = x", ("cast", "x"), lambda m: m.x, keeps("x")),
 )
@@ -90,10 +147,12 @@ STRUCTURAL = (
     # reshape(f(reshape(a, s1)), a.shape) = f(a) for an elementwise f
     Rule("reshape(f(reshape(a)), a.shape) = f(a)", ("reshape", (ELEMENTWISE_UNARY + "=f", ("reshape", "a"))),
          lambda m: m.make(m.f.op, m.a, **m.f.attrs), lambda m: m.a.shape == m.shape),
-    # reshape(f(reshape(a, s1), reshape(b, s1)), a.shape) = f(a, b) when a and b share a shape
-    Rule("reshape(f(reshape(a), reshape(b)), a.shape) = f(a, b)",
-         ("reshape", (ELEMENTWISE_BINARY + "=f", ("reshape", "a"), ("reshape", "b"))),
-         lambda m: m.make(m.f.op, m.a, m.b, **m.f.attrs), _same_elementwise),
+    # reshape(f(u, v), s) = f(reshape(u, s), reshape(v, s)) for an elementwise f that does not
+    # broadcast, when u or v is a reshape of a value of shape s: at any rank, the flatten ->
+    # f -> unflatten round trip of a Jacobian-style step becomes f on the unflattened operands
+    # (reshape(reshape(b, s1), s) = reshape(b, s) and reshape(a, a.shape) = a then drop out)
+    Rule("reshape(f(u, v), s) = f(reshape(u, s), reshape(v, s))",
+         ("reshape", (ELEMENTWISE_BINARY + "=f", "u", "v")), _reshape_inside, _unflattens_an_operand),
     # f(reshape(a, s), reshape(b, s)) = reshape(f(a, b), s) when a and b share a shape: the
     # reshape moves outwards, where it meets the next one (a tangent of a Jacobian-style gradient
     # multiplies flattened values)
@@ -122,6 +181,8 @@ STRUCTURAL = (
          both(keeps("x"), lambda m: m.attrs["axis"] == ())),
     # x[:, :, ...] = x (a slice that keeps every element in order)
     Rule("x[:, ...] = x", ("slice", "x"), lambda m: m.x, both(keeps("x"), _full_slice)),
+    # pad(x, zero widths) = x (widths are non-negative: the same shape means zero widths)
+    Rule("pad(x, 0) = x", ("pad", "x"), lambda m: m.x, keeps("x")),
     # concatenate([x]) = x
     Rule("concatenate([x]) = x", ("concatenate", "x"), lambda m: m.x, keeps("x")),
 )

@@ -198,3 +198,18 @@ def test_a_graph_without_nodes_or_outputs():
     g.input("x", (2,))
     src = emit(g)
     assert "return ()" in src and run(src, "nothing", np.zeros(2)) == ()
+
+
+@pytest.mark.parametrize("build, b_shape, spelled", [
+    (lambda a, b: a @ b, (4, 5), "(a.reshape(-1, 4) @ b).reshape(2, 3, 5)"),  # the stack in one call
+    (lambda a, b: gg.einsum("amk,amn->kn", a, b), (2, 3, 5), "np.tensordot(a, b, axes=([0, 1], [0, 1]))"),
+    (lambda a, b: gg.einsum("bqd,bkd->bqk", a, b), (2, 5, 4), "np.einsum('bqd,bkd->bqk', a, b, optimize="),
+], ids=["stack @ matrix", "einsum as tensordot", "batched einsum"])
+def test_numpy_contractions_are_one_blas_call(build, b_shape, spelled):
+    g = gg.Graph("g")
+    a, b = g.input("a", (2, 3, 4)), g.input("b", b_shape)
+    with g:
+        g.output("out", build(a, b))
+    assert spelled in emit(g, comments="none")
+    args = [np.random.default_rng(0).standard_normal(s.shape) for s in g.inputs.values()]
+    np.testing.assert_allclose(gg.compile(g)(*args), gg.evaluate(g, *args), rtol=1e-13)

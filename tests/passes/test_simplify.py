@@ -66,6 +66,13 @@ CASES = {
     "reshape round trip": (lambda x, y: x.reshape(4, 3).reshape(2, 6).reshape(3, 4), []),
     "unary of flattened": (lambda x, y: gg.tanh(x.reshape(12)).reshape(3, 4), ["tanh"]),
     "binary of flattened": (lambda x, y: (x.reshape(12) * y.reshape(12)).reshape(3, 4), ["multiply"]),
+    # only x's reshape cancels: y.T (4, 3) is reshaped to (3, 4) once instead of twice
+    "binary of flattened, other layout": (lambda x, y: (x.reshape(12) * y.T.reshape(12)).reshape(3, 4),
+                                          ["transpose", "reshape", "multiply"]),
+    "binary of flattened 4-d": (lambda x, y: (x.reshape(2, 3, 2) * y.reshape(12).reshape(2, 3, 2)).reshape(3, 4),
+                                ["multiply"]),
+    "binary of flattened and a scalar": (lambda x, y: (x.reshape(12) * 2.0).reshape(3, 4),
+                                         ["constant", "multiply"]),
     "broadcast operand": (lambda x, y: x * gg.broadcast_to(y[0], (3, 4)), ["slice", "multiply"]),
     "broadcast first operand": (lambda x, y: gg.broadcast_to(y[0], (3, 4)) - x, ["slice", "subtract"]),
     "identity transpose": (lambda x, y: x.transpose(0, 1), []),
@@ -77,6 +84,7 @@ CASES = {
     "sum over no axis": (lambda x, y: gg.sum(x, axis=()), []),
     "full slice": (lambda x, y: x[:, ::1], []),
     "concatenate one": (lambda x, y: gg.concatenate([x]), []),
+    "pad by nothing": (lambda x, y: gg.pad(x, 0), []),
 }
 
 
@@ -90,14 +98,31 @@ def test_identity(case):
 
 
 @pytest.mark.parametrize("body", [
+    lambda x, y: gg.sum(gg.transpose(x.reshape(3, 2, 2), (0, 2, 1)) @ y.reshape(3, 2, 2), axis=0),
+    lambda x, y: gg.sum(x.reshape(3, 2, 2) @ gg.transpose(y.reshape(3, 2, 2), (0, 2, 1)), axis=0),
+], ids=["a_bᵀ g_b", "g_b b_bᵀ"])
+def test_a_summed_batch_of_products_is_one_contraction(body):
+    """Σ_b over a batch of matrix products is one einsum; the sum is reassociated, so values
+    agree to rounding, not to the bit."""
+    g = graph(body)
+    new = simplify(g)
+    new.verify()
+    assert [n.op for n in new.nodes] == ["reshape", "reshape", "einsum"]
+    args = np.random.default_rng(0).standard_normal((2, 3, 4))
+    np.testing.assert_allclose(gg.evaluate(new, *args), gg.evaluate(g, *args), rtol=1e-13)
+
+
+@pytest.mark.parametrize("body", [
     lambda x, y: x + zeros((2, 1, 1)),          # the zero widens x to (2, 3, 4)
     lambda x, y: x[:, :1] * ones((3, 4)),       # the one broadcasts the (3, 1) slice
     lambda x, y: x * zeros(),                   # x * 0 is NaN for x = inf: never folded
     lambda x, y: x - x,                         # inf - inf is NaN: not 0
     lambda x, y: gg.tanh(x.reshape(12)),        # no reshape back: nothing to cancel
-    lambda x, y: (x.reshape(12) * y.T.reshape(12)).reshape(3, 4),  # y.T has another layout
+    lambda x, y: (x.T.reshape(12) * y.reshape(12)).reshape(2, 6),  # no operand comes from (2, 6)
+    lambda x, y: (x.reshape(12, 1) * y.reshape(1, 12)).reshape(144),  # the operands broadcast
+    lambda x, y: gg.sum(gg.transpose(x.reshape(3, 2, 2), (0, 2, 1)) @ y.reshape(3, 2, 2), axis=1),  # not the batch
 ], ids=["widening zero", "broadcasting one", "times zero", "x - x", "no round trip",
-        "different layout"])
+        "other layouts", "broadcast", "sum over another axis"])
 def test_rules_keep_what_changes_shape_or_meaning(body):
     g = graph(body)
     new = simplified(g)
