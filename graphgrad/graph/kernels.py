@@ -120,17 +120,18 @@ def conv(x, w, stride, padding, dilation, groups):
     group; the result is an (N, O, *out) view of the (O, N, *out) product."""
     nd = w.ndim - 2
     cols = patches(x, w.shape[2:], stride, padding, dilation)  # (C, *kernel, N, *out)
-    o = w.shape[0] // groups
-    y = np.matmul(w.reshape(groups, o, -1), cols.reshape(groups, w[0].size, -1))  # (G, O / G, N·P)
+    o, ck, n_p = w.shape[0] // groups, int(np.prod(w.shape[1:])), int(np.prod(cols.shape[1 + nd:]))
+    y = np.matmul(w.reshape(groups, o, ck), cols.reshape(groups, ck, n_p))  # (G, O / G, N·P)
     return np.moveaxis(y.reshape(w.shape[:1] + cols.shape[1 + nd:]), 0, 1)
 
 
 def conv_input_grad(g, w, shape, stride, padding, dilation, groups):
     """The transpose of `conv` in x: g (N, O, *out) spread back through w onto x's `shape`."""
     nd = w.ndim - 2
-    o = w.shape[0] // groups
-    gm = np.moveaxis(g, 1, 0).reshape(groups, o, -1)  # (G, O / G, N·P)
-    cols = np.matmul(w.reshape(groups, o, -1).transpose(0, 2, 1), gm)  # (G, C / G·K, N·P)
+    o, ck = w.shape[0] // groups, int(np.prod(w.shape[1:]))
+    n_p = g.shape[0] * int(np.prod(g.shape[2:]))
+    gm = np.moveaxis(g, 1, 0).reshape(groups, o, n_p)  # (G, O / G, N·P)
+    cols = np.matmul(w.reshape(groups, o, ck).transpose(0, 2, 1), gm)  # (G, C / G·K, N·P)
     cols = cols.reshape((shape[1],) + w.shape[2:] + (g.shape[0],) + g.shape[2:])  # (C, *kernel, N, *out)
     order = (1 + nd, 0) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(1, 1 + nd))
     return unwindows(cols.transpose(order), shape, stride, padding, dilation)
@@ -139,8 +140,10 @@ def conv_input_grad(g, w, shape, stride, padding, dilation, groups):
 def conv_filter_grad(x, g, shape, stride, padding, dilation, groups):
     """The transpose of `conv` in w: g (O, N·P) times the patches of x transposed (N·P, C·K)."""
     cols = patches(x, shape[2:], stride, padding, dilation)  # (C, *kernel, N, *out)
-    gm = np.moveaxis(g, 1, 0).reshape(groups, shape[0] // groups, -1)  # (G, O / G, N·P)
-    dw = np.matmul(gm, cols.reshape(groups, -1, gm.shape[-1]).transpose(0, 2, 1))  # (G, O / G, C / G·K)
+    n_p = g.shape[0] * int(np.prod(g.shape[2:]))
+    gm = np.moveaxis(g, 1, 0).reshape(groups, shape[0] // groups, n_p)  # (G, O / G, N·P)
+    cols = cols.reshape(groups, int(np.prod(shape[1:])), n_p)  # (G, C / G·K, N·P)
+    dw = np.matmul(gm, cols.transpose(0, 2, 1))  # (G, O / G, C / G·K)
     return dw.reshape(shape)
 
 
