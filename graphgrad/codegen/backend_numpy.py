@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..graph import kernels
 from . import finite
-from .backend import MUL, SHARED, Operator, _einsum, axis_text, index_text, kernel, shape_text
+from .backend import MUL, SHARED, Operator, _einsum, index_text, kernel, shape_text
 
 _HELPERS = {
     "_check_arg": ('''\

@@ -169,7 +169,7 @@ def _matmul(node, ins, batch):
 
 
 def _take(node, ins, batch):
-    (a, i), (x, idx), axis = ins, node.inputs, node.attrs["axis"]
+    (a, i), (_, idx), axis = ins, node.inputs, node.attrs["axis"]
     if a is None and i is not None:
         return i if axis is None else axis + i
     if i is None and a is not None and axis is not None and a != axis:

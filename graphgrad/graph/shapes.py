@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from .errors import DTypeError, ShapeError
-from .spec import DTYPES, FLOAT_DTYPES, INT_DTYPES
+from .spec import FLOAT_DTYPES, INT_DTYPES
 
 NUMERIC_DTYPES = FLOAT_DTYPES + INT_DTYPES
 

@@ -17,7 +17,7 @@ from ..graph.ir import ROLES
 from ..graph.provenance import describe
 from .labels import INDEXED, escape, size_text
 from .style import FONT, MUTED, small
-from .view import View, check_graph, full_view
+from .view import View, check_graph
 
 SUMMARY_THRESHOLD = 300  # graphs with more op nodes than this are summarized when summary=None
 

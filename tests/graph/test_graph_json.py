@@ -1,17 +1,13 @@
 """JSON serialization: exact round trips, and a loader that rejects every corrupted document with
 GraphError and runs nothing named in it (a seeded mutation fuzz of several hundred documents).
 """
-import copy
 import json
-import math
-import random
 import sys
 
 import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad import GraphError
 from graphgrad.graph import OPS
 from graphgrad.graph.serialize import from_json
 

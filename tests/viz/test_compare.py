@@ -16,7 +16,7 @@ def test_two_sides_with_all_nodes_and_edges():
         edges = [(a, b) for a, b, attrs in d.edges if a.startswith(prefix)
                  and attrs.get("style") != "invis" and not b.startswith(f"{prefix}out_")]
         assert len(edges) == g.to_networkx().number_of_edges()
-    assert f"cluster_a_backward" in d.clusters and "cluster_b_backward" not in d.clusters
+    assert "cluster_a_backward" in d.clusters and "cluster_b_backward" not in d.clusters
     titles = d.cluster_attrs["cluster_a_side"]["label"] + d.cluster_attrs["cluster_b_side"]["label"]
     assert "explicit Jacobians" in titles and "rewritten" in titles and "largest intermediate" in titles
 

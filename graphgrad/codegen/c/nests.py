@@ -14,7 +14,7 @@ import math
 
 from .access import Buf, coalesce, index_text
 from .clit import ctype, literal
-from .expr import Leaf, leaves, render_tree
+from .expr import leaves, render_tree
 
 _INDEX = ["i", "j", "k", "l"] + [f"i{n}" for n in range(4, 64)]
 

@@ -4,7 +4,6 @@ with -std=c99 -Wall -Wextra -Werror -pedantic (plain loops and CBLAS) together w
 written here, run without Python, and print the numpy backend's gradients; built with
 -fsanitize=address,undefined the same program runs clean."""
 import os
-import pathlib
 import shutil
 import subprocess
 
