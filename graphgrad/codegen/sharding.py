@@ -2,8 +2,8 @@
 `jax.jit`, and XLA (GSPMD) partitions the program and inserts the collectives.
 
 `shard` maps an input name to a mesh axis name (its leading axis split over that mesh axis: data
-parallel) or to a tuple of them or a `PartitionSpec` (any axes: model parallel); other inputs are replicated. Every
-mistake is a GraphError naming the input, the shapes and the mesh.
+parallel), or to a tuple of them or a `PartitionSpec` (any axes: model parallel); other inputs
+are replicated. Every mistake is a GraphError naming the input, the shapes and the mesh.
 """
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ def partition_specs(g, mesh, shard) -> dict:
     specs = {}
     for name, spec in checked_specs(g, shard).items():
         shape = g.inputs[name].shape
+        used = []
         for dim, axes in zip(shape, spec):
             axes = () if axes is None else (axes,) if isinstance(axes, str) else tuple(axes)
+            used += axes
             for axis in axes:
                 if axis not in sizes:
                     raise GraphError(f"shard[{name!r}]: the mesh has no axis {axis!r}; its axes are "
@@ -32,6 +34,10 @@ def partition_specs(g, mesh, shard) -> dict:
             if dim % parts:
                 raise GraphError(f"shard[{name!r}]: {dim} does not divide over {parts} devices of mesh "
                                  f"{dict(sizes)} (input shape {shape}); use a batch that is a multiple of {parts}")
+        twice = sorted({a for a in used if used.count(a) > 1})
+        if twice:
+            raise GraphError(f"shard[{name!r}] = {spec} splits input {name!r} {shape} over mesh axis "
+                             f"{twice[0]!r} twice; a mesh axis can split one dimension of an input")
         specs[name] = spec
     return specs
 

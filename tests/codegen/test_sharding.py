@@ -101,6 +101,8 @@ def test_shard_mistakes_are_named(tmp_path):
         gg.compile(g, "jax", mesh=mesh, shard={"x": P("data", None, None)})
     with pytest.raises(gg.GraphError, match="must be a mesh axis name, a tuple"):
         gg.compile(g, "jax", mesh=mesh, shard={"x": ("data", 3)})
+    with pytest.raises(gg.GraphError, match="over mesh axis 'data' twice"):
+        gg.compile(g, "jax", mesh=mesh, shard={"x": ("data", "data")})
     with pytest.raises(gg.GraphError, match="must be a mesh axis name, a tuple"):
         gg.export(g, tmp_path / "m.py", "jax", shard={"x": P(object())})  # nothing reaches the source
     assert not (tmp_path / "m.py").exists()
