@@ -19,6 +19,25 @@ def contiguous_strides(shape) -> tuple:
     return tuple(reversed(strides))
 
 
+def reduced_strides(shape, axes, keepdims) -> list:
+    """Strides that place each element of `shape` at its slot in the contiguous result of a
+    reduction over `axes` (0 on a reduced dimension): a reduction's output seen as its input."""
+    out = contiguous_strides(reduced_shape(shape, axes, keepdims))
+    strides, at = [], 0
+    for d in range(len(shape)):
+        if d in axes:
+            strides.append(0)
+            at += keepdims
+        else:
+            strides.append(out[at])
+            at += 1
+    return strides
+
+
+def reduced_shape(shape, axes, keepdims) -> tuple:
+    return tuple(1 if d in axes else n for d, n in enumerate(shape) if keepdims or d not in axes)
+
+
 class Buf:
     """Elements of the stored value `base` read as an array of `shape`: element (i0, i1, ...) is at
     base[offset + i0*strides[0] + ...]. `base` is an Input, a Node, or a code-generation Temp."""

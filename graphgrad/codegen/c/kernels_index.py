@@ -13,7 +13,7 @@ import math
 
 from ...graph.ops_contract import parse_subscripts
 from . import access as views
-from .access import Buf, contiguous_strides
+from .access import Buf, reduced_strides
 from .clit import ctype, literal
 from .expr import Leaf
 from .kernels import _fill, gemm
@@ -74,6 +74,15 @@ def _gather(L, node, A, a_shape, axis, index_exprs, I, comment, split):
     L.kernel(node, [CodeNest(out, [A, I], write)], comment)
 
 
+def _through_index(axis, k):
+    """For np.take's layout: the k index dimensions at `axis` of the loop space stand for one
+    dimension `q` of the indexed array; returns space -> (array index names, index array's names)."""
+    def exprs(space):
+        names = space.names
+        return names[:axis] + ["q"] + names[axis + k:], names[axis:axis + k]
+    return exprs
+
+
 def lower_take(L, node):
     """np.take(a, idx, axis): out[pre, idx..., post] = a[pre, q, post], q = idx[idx...]."""
     a, idx = node.inputs
@@ -82,11 +91,7 @@ def lower_take(L, node):
     if axis is None:
         A, a_shape, axis = _flat(L, A, a.shape), (math.prod(a.shape),), 0
     k = len(idx.shape)
-
-    def exprs(space):
-        names = space.names
-        return names[:axis] + ["q"] + names[axis + k:], names[axis:axis + k]
-
+    exprs = _through_index(axis, k)
     where = "of the flattened array" if node.attrs["axis"] is None else f"along axis {axis}"
     _gather(L, node, A, a_shape, axis, exprs, I, lambda r: (
         f"{r.name(node)} = take({r.name_of_access(L.access(a))}, {r.name_of_access(I)}) {where}: "
@@ -135,11 +140,7 @@ def lower_scatter_add(L, node):
     else:
         view = Buf(node, shape)
     k = len(idx.shape)
-
-    def exprs(space):
-        names = space.names
-        return names[:axis] + ["q"] + names[axis + k:], names[axis:axis + k]
-
+    exprs = _through_index(axis, k)
     where = "of the flattened array" if node.attrs["axis"] is None else f"along axis {axis}"
     _scatter(L, node, g, view, axis, exprs, I, lambda r: (
         f"{r.name(node)} = zeros with {r.name_of_access(L.access(g))} added at {r.name_of_access(I)} "
@@ -176,15 +177,7 @@ def lower_logsumexp(L, node):
     axes = tuple(range(len(x.shape))) if node.attrs["axis"] is None else tuple(node.attrs["axis"])
     L.dest(node)
     keep = node.attrs["keepdims"]
-    strides, at_dim, out_strides = [], 0, contiguous_strides(node.shape)
-    for d in range(len(x.shape)):
-        if d in axes:
-            strides.append(0)
-            at_dim += keep
-        else:
-            strides.append(out_strides[at_dim])
-            at_dim += 1
-    out = Buf(node, x.shape, strides)
+    out = Buf(node, x.shape, reduced_strides(x.shape, axes, keep))
     space = Space(x.shape)
     kept = [d for d in range(len(x.shape)) if d not in axes]
     T = ctype(node.dtype)

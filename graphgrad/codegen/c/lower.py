@@ -16,7 +16,7 @@ import numpy as np
 from ...graph.errors import GraphError
 from ...graph.ir import Input
 from ..liveness import live_nodes
-from .access import Buf, Lit, contiguous_strides
+from .access import Buf, Lit, reduced_strides
 from .clit import ctype, literal
 from .expr import Apply, Leaf, chain, chain_text
 from .nests import MapNest, ReduceNest
@@ -211,16 +211,7 @@ class _Lowering:
             strides = dest.aligned(shape)
         else:
             axes = range(len(shape)) if node.attrs["axis"] is None else node.attrs["axis"]
-            keep = node.attrs["keepdims"]
-            out = contiguous_strides(node.shape)
-            strides, at = [], 0
-            for d in range(len(shape)):
-                if d in axes:
-                    strides.append(0)
-                    at += keep
-                else:
-                    strides.append(out[at])
-                    at += 1
+            strides = reduced_strides(shape, axes, node.attrs["keepdims"])
         ops = chain(tree) + [node.op]
         self.kernel(node, [ReduceNest(shape, dest, strides, tree, kind)],
                     lambda r: f"{r.name(node)}: {chain_text(ops)}, {r.type(x)} -> {r.type(node)}")
