@@ -13,7 +13,6 @@ text's character frequencies, 3.37): default 2.39 (~30 s); --full 1.92 (~6 min).
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import inspect
 import pathlib
@@ -23,7 +22,7 @@ import numpy as np
 
 import graphgrad as gg
 from graphgrad import nn
-from examples.training import Adam, export_and_import, one_blas_thread, plot_curves
+from examples.training import Adam, example_arguments, export_and_import, one_blas_thread, plot_curves
 
 MODULES = ("argparse", "collections", "functools", "itertools", "json", "pathlib", "random", "re",
            "string", "textwrap", "typing", "unittest")
@@ -192,17 +191,11 @@ def train(out_dir="build/char_transformer", *, width=64, context=32, heads=4, ba
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--full", action="store_true", help="width 128, context 64, batch 16, 1500 steps")
-    parser.add_argument("--steps", type=int, default=None, help="training steps (overrides the size's)")
-    parser.add_argument("--out", default="build/char_transformer")
-    parser.add_argument("--plot", default=None,
-                        help="loss-curve PNG (default docs/char_transformer_loss[_full].png)")
-    args = parser.parse_args(argv)
+    args, plot = example_arguments(argv, __doc__, "char_transformer", "width 128, context 64, batch 16, 1500 steps",
+                                   "training steps (overrides the size's)")
     size = dict(SIZES["full" if args.full else "default"])
     if args.steps is not None:
         size["steps"] = args.steps
-    plot = args.plot or f"docs/char_transformer_loss{'_full' if args.full else ''}.png"
     r = train(args.out, plot=plot, **size)
     print(f"char transformer on {r['chars']:,} characters of stdlib docstrings ({r['vocab']} symbols): "
           f"validation loss {r['val_loss']:.3f} nats/char vs the unigram baseline "

@@ -12,7 +12,6 @@ the MLP of examples/digits.py (97.56%): default 98.44% (443/450; seeds 1 and 2: 
 """
 from __future__ import annotations
 
-import argparse
 import pathlib
 import time
 
@@ -21,7 +20,7 @@ import numpy as np
 import graphgrad as gg
 from graphgrad import nn
 from examples.digits import load_split
-from examples.training import Adam, export_and_import, one_blas_thread, plot_curves
+from examples.training import Adam, example_arguments, export_and_import, one_blas_thread, plot_curves
 
 CLASSES = 10
 PARAMS = ("k1", "c1", "k2", "c2", "w", "b")
@@ -98,14 +97,9 @@ def train(out_dir="build/cnn_digits", *, epochs=25, ch1=8, ch2=16, batch=32, lr=
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--full", action="store_true", help="16/32 channels, 60 epochs")
-    parser.add_argument("--steps", type=int, default=None, help="stop after this many steps")
-    parser.add_argument("--out", default="build/cnn_digits")
-    parser.add_argument("--plot", default=None, help="loss-curve PNG (default docs/cnn_digits_loss[_full].png)")
-    args = parser.parse_args(argv)
+    args, plot = example_arguments(argv, __doc__, "cnn_digits", "16/32 channels, 60 epochs",
+                                   "stop after this many steps")
     size = dict(epochs=60, ch1=16, ch2=32) if args.full else {}
-    plot = args.plot or f"docs/cnn_digits_loss{'_full' if args.full else ''}.png"
     result = train(args.out, steps=args.steps, plot=plot, **size)
     print(f"digits CNN: test accuracy {result['test_accuracy']:.2%} ({result['correct']}/{result['n_test']}"
           f" held-out digits; the MLP of examples/digits.py reaches 97.56%); final training loss "

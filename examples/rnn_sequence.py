@@ -11,7 +11,6 @@ of 0.1). Default: 0.0003 (1500 steps, ~4 s); --full (delay 10): 0.0001 (4000 ste
 """
 from __future__ import annotations
 
-import argparse
 import pathlib
 import time
 
@@ -19,7 +18,7 @@ import numpy as np
 
 import graphgrad as gg
 from graphgrad import nn
-from examples.training import Adam, export_and_import, one_blas_thread, plot_curves
+from examples.training import Adam, example_arguments, export_and_import, one_blas_thread, plot_curves
 
 STEPS_IN_TIME, TARGET_MSE, BASELINE_MSE = 20, 0.01, 1 / 3
 PARAMS = ("w_in", "w_h", "b_h", "w_out", "b_out")
@@ -88,16 +87,11 @@ def train(out_dir="build/rnn_sequence", *, delay=5, hidden=32, steps=1500, lr=3e
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--full", action="store_true", help="delay 10, 64 hidden units, 4000 steps")
-    parser.add_argument("--steps", type=int, default=None, help="training steps (overrides the size's)")
-    parser.add_argument("--out", default="build/rnn_sequence")
-    parser.add_argument("--plot", default=None, help="loss-curve PNG (default docs/rnn_sequence_loss[_full].png)")
-    args = parser.parse_args(argv)
+    args, plot = example_arguments(argv, __doc__, "rnn_sequence", "delay 10, 64 hidden units, 4000 steps",
+                                   "training steps (overrides the size's)")
     size = dict(SIZES["full" if args.full else "default"])
     if args.steps is not None:
         size["steps"] = args.steps
-    plot = args.plot or f"docs/rnn_sequence_loss{'_full' if args.full else ''}.png"
     r = train(args.out, plot=plot, **size)
     verdict = "reached" if r["test_mse"] < TARGET_MSE else "MISSED"
     print(f"tanh RNN, {STEPS_IN_TIME} steps, recall the input {r['delay']} steps back: held-out MSE "

@@ -2,6 +2,7 @@
 that the generated code stands alone), a numpy Adam, and the loss-curve picture."""
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib.util
 import pathlib
@@ -21,6 +22,19 @@ def export_and_import(graph: gg.Graph, path, name: str):
     fn = getattr(module, name)
     fn.path = path
     return fn
+
+
+def example_arguments(argv, doc: str, name: str, full: str, steps: str):
+    """The command line the model examples share: --full (described by `full`), --steps, --out and
+    --plot; returns the arguments and the loss-curve path (docs/<name>_loss[_full].png unless
+    --plot names one)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help=full)
+    parser.add_argument("--steps", type=int, default=None, help=steps)
+    parser.add_argument("--out", default=f"build/{name}")
+    parser.add_argument("--plot", default=None, help=f"loss-curve PNG (default docs/{name}_loss[_full].png)")
+    args = parser.parse_args(argv)
+    return args, args.plot or f"docs/{name}_loss{'_full' if args.full else ''}.png"
 
 
 def one_blas_thread():
