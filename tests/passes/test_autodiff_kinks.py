@@ -52,3 +52,29 @@ def test_kink_values_match_jax(name, build, jax_fn, values, known, style):
     for a, e, k in zip(ours, expected, known):
         np.testing.assert_array_equal(a, np.asarray(e))
         np.testing.assert_array_equal(a, np.asarray(k, dtype=np.float64))
+
+
+POOL_TIES = [  # (x (1, 1, H, W), kernel, stride, known gradient of sum(max_pool))
+    ("tiles", np.array([[1.0, 1.0, 0.0, 2.0], [1.0, 1.0, 2.0, 0.0], [3.0, 0.0, 5.0, 5.0]]), (2, 2), None,
+     [[0.25, 0.25, 0, 0.5], [0.25, 0.25, 0.5, 0], [0, 0, 0, 0]]),
+    ("overlapping windows", np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]), (2, 2), (1, 1),
+     [[0.5, 1.0, 0.5], [0, 0, 0]]),
+]
+
+
+@pytest.mark.parametrize("style", ["vjp", "jacobian"])
+@pytest.mark.parametrize("name, x, kernel, stride, known", POOL_TIES, ids=[p[0] for p in POOL_TIES])
+def test_max_pool_shares_its_gradient_evenly_among_tied_maxima(name, x, kernel, stride, known, style):
+    """Like the max reduction (jax's own reduce_window gives it all to one of them); rows past the
+    last whole window get none. Forward mode agrees: the tangent of a window is its ties' mean."""
+    x4 = x.reshape((1, 1) + x.shape)
+    (grad,) = _grads(lambda v: gg.sum(gg.max_pool2d(v, kernel, stride=stride)), [x4.shape], [x4], style)
+    np.testing.assert_array_equal(grad.reshape(x.shape), np.asarray(known))
+    g = gg.Graph("pool")
+    v = g.input("x", x4.shape)
+    with g:
+        g.output("y", gg.max_pool2d(v, kernel, stride=stride))
+    tangent = np.arange(x4.size, dtype=np.float64).reshape(x4.shape)
+    _, dy = gg.evaluate(gg.jvp(g, style=style), x4, tangent)
+    window_means = np.asarray(known).reshape(x4.shape) * tangent  # each window's shares, summed
+    np.testing.assert_allclose(np.sum(dy), np.sum(window_means))

@@ -54,8 +54,41 @@ def _max_share(y, x, kernel, stride, padding):
     return hit / gg.sum(hit, tuple(range(-nd, 0)), keepdims=True), padded
 
 
+def _tiles(kernel, stride, padding) -> bool:
+    """Whether the windows tile x without overlap or padding (the usual 2×2 pool of stride 2)."""
+    return tuple(stride) == tuple(kernel) and not any(padding)
+
+
+def _tile_hits(y, x, kernel):
+    """(hits, counts, covered x) for tiling windows, in x's own layout: x seen as (N, C, o1, k1,
+    o2, k2, …) against y as (N, C, o1, 1, o2, 1, …), so no patches are copied; hits are 1 at each
+    window's maxima, counts their number per window. Rows and columns past the last whole window
+    get no gradient."""
+    nd, out = len(kernel), y.shape[2:]
+    covered = x[(slice(None),) * 2 + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    split = x.shape[:2] + tuple(d for o, k in zip(out, kernel) for d in (o, k))
+    hits = gg.equal(covered.reshape(split), _per_tile(y, nd)).astype(x.dtype)
+    return hits, gg.sum(hits, tuple(range(3, 3 + 2 * nd, 2)), keepdims=True), covered
+
+
+def _per_tile(t, nd):
+    """t (N, C, o1, o2, …) as (N, C, o1, 1, o2, 1, …), to broadcast against x seen as tiles."""
+    return t.reshape(t.shape[:2] + tuple(d for o in t.shape[2:] for d in (o, 1)))
+
+
+def _untile(t, covered, x):
+    """A tensor of tiles back in x's layout, zero past the last whole window."""
+    flat = t.reshape(covered.shape)
+    if covered.shape == x.shape:
+        return flat
+    return gg.pad(flat, [(0, d - c) for c, d in zip(covered.shape, x.shape)])
+
+
 def _max_pool_vjp(g, y, x, *, kernel, stride, padding):
     nd = len(kernel)
+    if _tiles(kernel, stride, padding):
+        hits, counts, covered = _tile_hits(y, x, kernel)
+        return _untile(hits * (_per_tile(g, nd) / counts), covered, x)
     share, padded = _max_share(y, x, kernel, stride, padding)
     spread = apply("col2im", share * _per_window(g, nd), shape=padded.shape,
                    **_windows(x, kernel, stride, (0,) * (2 * nd)))
@@ -65,6 +98,10 @@ def _max_pool_vjp(g, y, x, *, kernel, stride, padding):
 
 def _max_pool_jvp(ts, y, xs, attrs, style):
     nd = len(attrs["kernel"])
+    if _tiles(attrs["kernel"], attrs["stride"], attrs["padding"]):
+        hits, counts, covered = _tile_hits(y, xs[0], attrs["kernel"])
+        t = ts[0][(slice(None),) * 2 + tuple(slice(0, d) for d in covered.shape[2:])]
+        return gg.sum(hits * t.reshape(hits.shape), tuple(range(3, 3 + 2 * nd, 2))) / counts.reshape(y.shape)
     share, _ = _max_share(y, xs[0], attrs["kernel"], attrs["stride"], attrs["padding"])
     patches = apply("im2col", gg.pad(ts[0], [(0, 0)] * 2 + [(attrs["padding"][2 * i], attrs["padding"][2 * i + 1])
                                                              for i in range(nd)]),
