@@ -96,8 +96,10 @@ def wrapper(fname, inner, params, split_flags, combos, specs, k, rows, backend) 
 
 
 def _loop(inner, params, split_flags, combos, specs, k, rows):
-    """numpy: a loop over the slices; sums and means accumulated as they come (one microbatch's
-    values alive at a time), per-row outputs collected, batch-free ones kept from the first."""
+    """numpy: a loop over the slices; sums and means accumulated in place as they come (the
+    running sums plus one microbatch's values alive at a time), per-row outputs collected,
+    batch-free ones kept from the first. In place is safe: an output summed over the batch is
+    computed in the call (a reduction or a product), never a user's array or a constant."""
     args = ", ".join(f"{p}[start:start + {rows}]" if s else p for p, s in zip(params, split_flags))
     kinds = [c.partition(":")[0] for c in combos.values()]
     lines = ["    totals = None", f"    for start in range(0, {k * rows}, {rows}):",
@@ -105,12 +107,13 @@ def _loop(inner, params, split_flags, combos, specs, k, rows):
              "        part = list(part) if isinstance(part, tuple) else [part]",
              "        if totals is None:",
              "            totals = [[p] if kind == 'concat' else p for p, kind in zip(part, KINDS)]",
-             "            continue",
-             "        for i, kind in enumerate(KINDS):",
-             "            if kind == 'concat':",
-             "                totals[i].append(part[i])",
-             "            elif kind != 'same':",
-             "                totals[i] = totals[i] + part[i]"]
+             "        else:",
+             "            for i, kind in enumerate(KINDS):",
+             "                if kind == 'concat':",
+             "                    totals[i].append(part[i])",
+             "                elif kind != 'same':",
+             "                    totals[i] += part[i]",
+             "        part = None  # this slice's values freed before the next slice runs"]
     lines = [line.replace("KINDS", repr(tuple(kinds))) for line in lines]
     results = []
     for i, combo in enumerate(combos.values()):
