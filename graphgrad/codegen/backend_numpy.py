@@ -2,7 +2,9 @@
 numpy reference (graph/kernels.py), so that generated code and the evaluator run the same lines."""
 from __future__ import annotations
 
-from ..graph import kernels
+import numpy as np
+
+from ..graph import OPS, kernels
 from . import finite
 from .backend import MUL, SHARED, Operator, _einsum, index_text, kernel, shape_text
 
@@ -80,7 +82,18 @@ def _unslice(a, node, c):
     return f"_unslice({a[0].arg}, {shape_text(node.shape)}, np.s_[{index}])"
 
 
-NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helpers={**_HELPERS, **finite.helpers("np")}, overrides={
+def _in_place(a, node, c, out):
+    """An elementwise op whose numpy reference is a ufunc (relu: np.maximum with zero) as that
+    ufunc writing into `out`, the buffer of an operand that dies here: `np.add(h, b, out=h)`."""
+    if node.op == "relu":
+        return f"{c.mod}.maximum({a[0].arg}, {c.lit(0.0).arg}, out={out})"
+    impl = OPS[node.op].impl
+    if OPS[node.op].category not in ("unary", "binary") or not isinstance(impl, np.ufunc):
+        return None
+    return f"{c.mod}.{impl.__name__}({', '.join(x.arg for x in a)}, out={out})"
+
+
+NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helpers={**_HELPERS, **finite.helpers("np")}, in_place=_in_place, overrides={
     "sigmoid": "_sigmoid({0})",
     "softmax": lambda a, node, c: f"_softmax({a[0].arg}, axis={node.attrs['axis']})",
     "log_softmax": lambda a, node, c: f"_log_softmax({a[0].arg}, axis={node.attrs['axis']})",
