@@ -233,8 +233,10 @@ def test_a_graph_without_nodes_or_outputs():
 @pytest.mark.parametrize("build, b_shape, spelled", [
     (lambda a, b: a @ b, (4, 5), "(a.reshape(-1, 4) @ b).reshape(2, 3, 5)"),  # the stack in one call
     (lambda a, b: gg.einsum("amk,amn->kn", a, b), (2, 3, 5), "np.tensordot(a, b, axes=([0, 1], [0, 1]))"),
-    (lambda a, b: gg.einsum("bqd,bkd->bqk", a, b), (2, 5, 4), "np.einsum('bqd,bkd->bqk', a, b, optimize="),
-], ids=["stack @ matrix", "einsum as tensordot", "batched einsum"])
+    (lambda a, b: gg.einsum("bqd,bkd->bqk", a, b), (2, 5, 4), "a @ b.swapaxes(-1, -2)"),  # a BLAS call per matrix
+    (lambda a, b: gg.einsum("bqd,bqk->bkd", a, b), (2, 3, 5), "b.swapaxes(-1, -2) @ a"),
+    (lambda a, b: gg.einsum("bqd,bqd->bq", a, b), (2, 3, 4), "np.einsum('bqd,bqd->bq', a, b, optimize="),
+], ids=["stack @ matrix", "einsum as tensordot", "batched einsum", "batched einsum, transposed", "other einsum"])
 def test_numpy_contractions_are_one_blas_call(build, b_shape, spelled):
     g = gg.Graph("g")
     a, b = g.input("a", (2, 3, 4)), g.input("b", b_shape)
