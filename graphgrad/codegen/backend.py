@@ -67,7 +67,10 @@ class Backend:
     """One target: the array module's alias, its imports, op -> template, helper functions.
 
     `helpers` maps a private helper's name to (source, extra imports); the emitter adds a helper
-    (and its imports) to a module only when some statement calls it.
+    (and its imports) to a module only when some statement calls it. `in_place`, for a target
+    whose arrays are mutable, is `(operands, node, ctx, out) -> str or None`: the spelling of an
+    elementwise node that writes its result into the buffer of variable `out` (an operand that
+    dies there), or None where the op has none (the emitter decides when it is safe).
     """
 
     name: str
@@ -75,12 +78,13 @@ class Backend:
     imports: tuple
     spellings: MappingProxyType  # op -> template, for the ops whose ufunc name does not fit
     helpers: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    in_place: object = None
 
-    def derive(self, name, *, mod=None, imports=None, overrides=(), helpers=()) -> "Backend":
+    def derive(self, name, *, mod=None, imports=None, overrides=(), helpers=(), in_place=None) -> "Backend":
         """A new backend: this table with `overrides` (op -> template) and extra helpers."""
         return Backend(name, mod or self.mod, tuple(imports or self.imports),
                        MappingProxyType({**self.spellings, **dict(overrides)}),
-                       MappingProxyType({**self.helpers, **dict(helpers)}))
+                       MappingProxyType({**self.helpers, **dict(helpers)}), in_place or self.in_place)
 
     def template(self, op: str):
         """The template of `op`: its own spelling, else its numpy ufunc's name, else None."""

@@ -2,7 +2,9 @@
 numpy reference (graph/kernels.py), so that generated code and the evaluator run the same lines."""
 from __future__ import annotations
 
-from ..graph import kernels
+import numpy as np
+
+from ..graph import OPS, kernels
 from . import finite
 from .backend import MUL, SHARED, Operator, _einsum, index_text, kernel, shape_text
 
@@ -64,13 +66,48 @@ def _tensordot_axes(subscripts):
     return tuple(ta.index(x) for x in summed), tuple(tb.index(x) for x in summed)
 
 
+def _batched_matmul(subscripts):
+    """(swap a, swap b, swap the operands) when `a,b->out` is a stack of matrix products: the
+    same leading batch letters in a, b and out, then one letter of a's own and one contracted
+    letter in a (either order), the contracted one and one of b's own in b, and out ending in
+    the two own letters (either order); else None."""
+    terms, out = subscripts.split("->")
+    parts = terms.split(",")
+    if len(parts) != 2 or any(len(set(t)) != len(t) for t in (*parts, out)):
+        return None
+    ta, tb = parts
+    n = len(out) - 2
+    batch = out[:n]
+    if n < 1 or len(ta) != n + 2 or len(tb) != n + 2 or ta[:n] != batch or tb[:n] != batch:
+        return None
+    (a1, a2), (b1, b2), (o1, o2) = ta[n:], tb[n:], out[n:]
+    shared = {a1, a2} & {b1, b2}
+    if len(shared) != 1:
+        return None
+    k = shared.pop()
+    fa, fb = (a2 if a1 == k else a1), (b2 if b1 == k else b1)
+    if {o1, o2} != {fa, fb} or k in batch or fa == fb:
+        return None
+    return a1 == k, b2 == k, o1 == fb
+
+
 def _einsum_numpy(a, node, c):
     """A two-operand einsum that is a tensordot as np.tensordot (one BLAS call, no einsum
-    overhead); otherwise np.einsum with the contraction path given up front (BLAS for two
-    operands, no path search per call)."""
+    overhead), one that is a stack of matrix products as `@` (a BLAS call per matrix, the
+    transposes as strides: attention's `bhqd,bhkd->bhqk` is `q @ k.swapaxes(-1, -2)`);
+    otherwise np.einsum with the contraction path given up front (no path search per call)."""
     axes = _tensordot_axes(node.attrs["subscripts"])
     if axes is not None and axes[0]:
         return f"{c.mod}.tensordot({a[0].arg}, {a[1].arg}, axes=({list(axes[0])}, {list(axes[1])}))"
+    stack = _batched_matmul(node.attrs["subscripts"])
+    if stack is not None:
+        swap_a, swap_b, swap = stack
+        x, y = [f"{e.obj}.swapaxes(-1, -2)" if t else e.operand(MUL, right) for e, t, right in
+                ((a[0], swap_a, False), (a[1], swap_b, True))]
+        if swap:  # out = (b's own, a's own): the product of the transposes, in the other order
+            x, y = [f"{e.obj}.swapaxes(-1, -2)" if not t else e.operand(MUL, right) for e, t, right in
+                    ((a[1], swap_b, False), (a[0], swap_a, True))]
+        return Operator(f"{x} @ {y}", MUL)
     return _einsum(a, node, c, "" if len(a) < 2 else
                    f", optimize={['einsum_path', *[(0, 1)] * (len(a) - 1)]!r}")
 
@@ -80,7 +117,18 @@ def _unslice(a, node, c):
     return f"_unslice({a[0].arg}, {shape_text(node.shape)}, np.s_[{index}])"
 
 
-NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helpers={**_HELPERS, **finite.helpers("np")}, overrides={
+def _in_place(a, node, c, out):
+    """An elementwise op whose numpy reference is a ufunc (relu: np.maximum with zero) as that
+    ufunc writing into `out`, the buffer of an operand that dies here: `np.add(h, b, out=h)`."""
+    if node.op == "relu":
+        return f"{c.mod}.maximum({a[0].arg}, {c.lit(0.0).arg}, out={out})"
+    impl = OPS[node.op].impl
+    if OPS[node.op].category not in ("unary", "binary") or not isinstance(impl, np.ufunc):
+        return None
+    return f"{c.mod}.{impl.__name__}({', '.join(x.arg for x in a)}, out={out})"
+
+
+NUMPY = SHARED.derive("numpy", mod="np", imports=("import numpy as np",), helpers={**_HELPERS, **finite.helpers("np")}, in_place=_in_place, overrides={
     "sigmoid": "_sigmoid({0})",
     "softmax": lambda a, node, c: f"_softmax({a[0].arg}, axis={node.attrs['axis']})",
     "log_softmax": lambda a, node, c: f"_log_softmax({a[0].arg}, axis={node.attrs['axis']})",

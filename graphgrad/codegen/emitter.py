@@ -23,7 +23,7 @@ from .backend import Ctx, Expr, render
 from .backend_jax import JAX
 from .backend_numpy import NUMPY
 from .literals import shape_text
-from .liveness import FREE_NOW_BYTES, deaths, frees, live_nodes
+from .liveness import FREE_NOW_BYTES, deaths, frees, live_nodes, reusable
 from .names import MODULE_NAMES, Namer
 
 BACKENDS = {"numpy": NUMPY, "jax": JAX}
@@ -128,9 +128,11 @@ class _Module:
             self.outputs.setdefault(v, out_name)
         self.live = live_nodes(g)
         self.uses = {}       # value -> how many operand slots (and outputs) read it
+        self.consumers = {}  # value -> the nodes that read it
         for node in self.live:
             for v in node.inputs:
                 self.uses[v] = self.uses.get(v, 0) + 1
+                self.consumers.setdefault(v, []).append(node)
 
     def _bind(self, value, hint, fallback) -> str:
         name = self.namer.fresh(hint, fallback)
@@ -227,14 +229,16 @@ class _Module:
     def _body(self, statements) -> list:
         keep = set(self.outputs) | set(self.g.input_values.values()) | \
             {v for v in self.operands if getattr(v, "op", None) == "constant"}
-        freed = frees(deaths([(v, ops) for v, _, _, ops in statements], keep))
+        dying = deaths([(v, ops) for v, _, _, ops in statements], keep)
+        freed = frees(dying)
         lines, section = self._argument_checks(), None
         roles = [v.role for v, *_ in statements]
         split = roles == sorted(roles, key=ROLES.index) and len(set(roles)) >= 2  # one section each
-        for (node, target, expr, _), dead in zip(statements, freed):
+        for (node, target, expr, _), dies, dead in zip(statements, dying, freed):
             if split and node.role != section:
                 section = node.role
                 lines.append(f"# {section} pass")
+            expr = self._in_place(node, dies) or expr
             lines.append(f"{target} = {expr}{self._comment(node)}")
             if self.steps:
                 lines.append(finite.check_line(self, node, target))
@@ -246,6 +250,17 @@ class _Module:
         if self.check_finite:
             lines += finite.fast_check(self, results)
         return lines + layout.return_lines(results, layout.WIDTH - 4)
+
+    def _in_place(self, node, dies):
+        """`np.add(h, b, out=h)`: node's statement writing into the buffer of an operand that
+        dies there (liveness.reusable says when no one else can see it), or None."""
+        if self.backend.in_place is None or self.steps or node.op == "constant":
+            return None
+        for v in node.inputs:
+            if v in dies and reusable(v, node, self.consumers):
+                operands = [self.operands[u] for u in node.inputs]
+                return self.backend.in_place(operands, node, Ctx(self.backend, node), self.operands[v].arg)
+        return None
 
     def _argument_checks(self) -> list:
         """`x = _check_arg("x", x, (64, 1000), "float64")` per input, when asked for."""

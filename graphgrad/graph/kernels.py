@@ -15,15 +15,19 @@ def sigmoid(x):
 
 
 def softmax(x, axis):
-    """softmax along `axis`, the max subtracted first so that exp cannot overflow."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    """softmax along `axis`, the max subtracted first so that exp cannot overflow (one array:
+    the exp and the division write into the shifted copy)."""
+    e = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    np.exp(e, out=e)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
 
 
 def log_softmax(x, axis):
     """log_softmax along `axis`: x - max - log(sum(exp(x - max)))."""
     shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
 
 
 def unslice(g, shape, index):
