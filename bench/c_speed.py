@@ -192,7 +192,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(environment(), flush=True)
     cmd = build.find_compiler()
-    print(f"C compiler {' '.join(cmd)}; flags {' '.join(build.FLAGS)} "
+    print(f"C compiler {' '.join(cmd)}; flags {' '.join([*build.FLAGS, *build.host_flags()])} "
           f"{build.os.environ.get('GRAPHGRAD_CFLAGS', '')}; BLAS {' '.join(build.blas_flags()) or 'none (loops)'}",
           flush=True)
     run(3 if args.quick else args.rounds, [w for w in args.only.split(",") if w] or None)

@@ -61,7 +61,7 @@ _RESERVED_PREFIX = re.compile(r"^(cblas|blas|openblas|goto_|xerbla|lapack|gg_|gr
 # The generated code's own locals: the workspace, loop indices, accumulators and gathered or
 # windowed positions (q, q0, ...).
 INTERNAL_NAMES = frozenset(["ws", "workspace", "acc", "top", "total", "lse", "i", "j", "k", "l", "q",
-                            "c_in", "c_out"]
+                            "c_in", "c_out", "part", "lane"]
                            + [f"i{n}" for n in range(64)] + [f"q{n}" for n in range(16)])
 
 RESERVED = C_KEYWORDS | CXX_KEYWORDS | LIBC_NAMES | INTERNAL_NAMES

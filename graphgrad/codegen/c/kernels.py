@@ -8,8 +8,8 @@ import math
 from ...graph.shapes import broadcast_shapes
 from .access import Buf, Lit, contiguous_strides, slice_view
 from .clit import literal
-from .expr import Apply, Leaf
-from .nests import GemmNest, MapNest, SoftmaxNest
+from .expr import Apply, Leaf, chain, chain_text
+from .nests import ConcatNest, GemmNest, MapNest, SoftmaxNest
 
 
 def _fill(node, shape, dest, value):
@@ -24,16 +24,30 @@ def lower_softmax(L, node):
                                       f"axis={node.attrs['axis']}): {r.type(node)}")
 
 
+NARROW = 8  # elements per row of a concatenated piece at most, for one loop over the rows
+
+
 def lower_concatenate(L, node):
+    """Each piece copied (or computed: an elementwise piece only the concatenation reads is fused
+    into it) into its slot; narrow pieces after a long axis share one loop over the rows."""
     axis, out = node.attrs["axis"], L.dest(node)
-    nests, at = [], 0
+    nests, at, names = [], 0, []
     for x in node.inputs:
         dest = Buf(node, x.shape, out.strides, at * out.strides[axis])
-        nests.append(MapNest(x.shape, dest, Leaf(L.access(x))))
+        fused = L.owner.get(x) is node
+        tree = L._tree(x, node) if fused else Leaf(L.access(x))
+        nests.append(MapNest(x.shape, dest, tree))
+        names.append((x, tree, fused))
         at += x.shape[axis]
+    rows = math.prod(node.shape[:axis])
+    if rows > 1 and len(nests) > 1 and all(math.prod(x.shape[axis:]) <= NARROW for x in node.inputs):
+        nests = [ConcatNest(node.shape[:axis], nests)]
+
+    def piece(r, x, tree, fused):
+        return f"({chain_text(chain(tree))})" if fused else r.name_of_access(L.access(x))
+
     L.kernel(node, nests, lambda r: f"{r.name(node)} = concatenate of "
-             f"{', '.join(r.name_of_access(L.access(x)) for x in node.inputs)} along axis {axis}: "
-             f"{r.type(node)}")
+             f"{', '.join(piece(r, *n) for n in names)} along axis {axis}: {r.type(node)}")
 
 
 def lower_unslice(L, node):

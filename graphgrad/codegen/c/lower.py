@@ -2,7 +2,8 @@
 
 Fusion: walking the live nodes backwards, an elementwise node joins the kernel of its consumers
 when all of them are in one elementwise or reduction kernel over its own shape and it is not an
-output; its value then never leaves the loop body. Everything else that computes is the root of a
+output, or when it is a piece that only a concatenation reads; its value then never leaves the
+loop body. Everything else that computes is the root of a
 kernel and is stored (in an output argument or the workspace). View ops (transpose, broadcast,
 slice, contiguous reshape) are strides over their operand's storage and cost nothing; a value that
 BLAS cannot read as it is, or an output that is a view, an input or a constant, gets a copy.
@@ -107,12 +108,16 @@ class _Lowering:
         owner, size = {}, {}
         for node in reversed(self.order):
             entry = self.entries[node]
+            if node.op == "concatenate":  # computes the elementwise pieces only it reads
+                owner[node], size[node] = node, 1
+                continue
             if isinstance(entry, Map) and node not in self.output_of:
                 roots = {owner.get(c) for c in consumers.get(node, ())}
                 if len(roots) == 1:
                     root = roots.pop()
                     if root is not None and size[root] < MAX_FUSED and \
-                            _iteration_shape(root, self.entries[root]) == node.shape:
+                            (node in root.inputs if root.op == "concatenate" else
+                             _iteration_shape(root, self.entries[root]) == node.shape):
                         owner[node] = root
                         size[root] += 1
                         continue

@@ -16,6 +16,7 @@ from .access import Buf, coalesce, index_text
 from .clit import ctype, literal
 from .expr import leaves, render_tree
 
+LANES = 8  # partial sums of a long reduction
 _INDEX = ["i", "j", "k", "l"] + [f"i{n}" for n in range(4, 64)]
 
 
@@ -69,6 +70,34 @@ class MapNest:
         prelude, root = render_tree(self.tree, lambda leaf: texts[id(leaf.access)], r)
         body = prelude + [f"{texts[id(self.dest)]} = {root.text};"]
         return loop_lines(dims, names, body) if dims else _block(body)
+
+
+class ConcatNest:
+    """The pieces of a concatenation along axis `len(outer)` written in one loop over the
+    dimensions before that axis, each row's pieces one after the other (narrow pieces, like the
+    columns of a feature matrix, would otherwise each take a loop of strided stores)."""
+
+    def __init__(self, outer, pieces):
+        self.outer, self.pieces = tuple(outer), pieces  # pieces: MapNests over their own shapes
+
+    def reads(self) -> list:
+        return [b for p in self.pieces for b in p.reads()]
+
+    def render(self, r) -> list:
+        n = len(self.outer)
+        body = []
+        for p in self.pieces:
+            inner = [d for d in range(n, len(p.shape)) if p.shape[d] != 1]
+            names = _INDEX[:n] + _INDEX[n:n + len(inner)]
+            bufs = [p.dest] + p.reads()
+            texts = {}
+            for b in bufs:
+                st = b.aligned(p.shape)
+                texts[id(b)] = f"{r.ptr(b.base)}[{index_text(b.offset, st[:n] + tuple(st[d] for d in inner), names)}]"
+            prelude, root = render_tree(p.tree, lambda leaf: texts[id(leaf.access)], r)
+            lines = prelude + [f"{texts[id(p.dest)]} = {root.text};"]
+            body += loop_lines([p.shape[d] for d in inner], names[n:], lines) if inner else _block(lines)
+        return loop_lines(self.outer, _INDEX[:n], body)
 
 
 class ReduceNest:
@@ -126,11 +155,33 @@ class ReduceNest:
             result = f"acc / {literal(self._count(), 'float64')}" if self.kind == "mean" else "acc"
             if T == "float":
                 result = f"(float)({result})"
-        inner = loop_lines(dims[n_outer:], names[n_outer:], prelude + [step])
-        body = [init] + inner + [f"{dest} = {result};"]
+        inner_dims = dims[n_outer:]
+        if self.kind != "max" and len(inner_dims) == 1 and inner_dims[0] >= 4 * LANES:
+            body = self._lanes(inner_dims[0], names[n_outer], prelude, root.text) + [f"{dest} = {result};"]
+        else:
+            body = [init] + loop_lines(inner_dims, names[n_outer:], prelude + [step]) + [f"{dest} = {result};"]
         if n_outer:
             return loop_lines(dims[:n_outer], names[:n_outer], body)
         return ["{"] + ["    " + x for x in body] + ["}"]
+
+    @staticmethod
+    def _lanes(n, i, prelude, value) -> list:
+        """A long sum in LANES partial sums, added pairwise at the end (as numpy's pairwise sum
+        does in blocks): the loop vectorizes, where one accumulator is a chain of dependent adds."""
+        parts = [f"part[{k}]" for k in range(LANES)]
+        while len(parts) > 1:
+            parts = [f"({a} + {b})" for a, b in zip(parts[::2], parts[1::2])]
+        whole = n // LANES * LANES
+        lines = [f"double part[{LANES}] = {{0.0}};", "double acc;",
+                 f"for (long q0 = 0; q0 < {whole}; q0 += {LANES}) {{",
+                 f"    for (long lane = 0; lane < {LANES}; ++lane) {{",
+                 f"        const long {i} = q0 + lane;"]
+        lines += ["        " + x for x in prelude] + [f"        part[lane] += {value};", "    }", "}",
+                                                      f"acc = {parts[0][1:-1]};"]
+        if whole < n:
+            lines += loop_lines([n - whole], ["q1"], [f"const long {i} = {whole} + q1;", *prelude,
+                                                         f"acc += {value};"])
+        return lines
 
     def _accumulate(self, r, reduced) -> list:
         T = ctype(self.dest.dtype)
