@@ -194,3 +194,29 @@ def test_tanh_is_within_three_ulp_of_numpys_everywhere():
     ok = ~np.isnan(want)
     assert np.all(np.abs(y[ok] - want[ok]) <= 3 * np.spacing(np.abs(want[ok])))
     assert np.signbit(y[-7]) and y[-6] == 1.0 and y[-5] == -1.0 and y[-1] == 5e-324
+
+
+def test_narrow_concatenations_share_one_loop_and_long_sums_use_partial_sums():
+    g = gg.Graph("cc")
+    x, z, w = g.input("x", (50, 1)), g.input("z", (50, 3)), g.input("w", (2, 5, 2))
+    with g:
+        a = x * 2.0
+        g.output("y", gg.concatenate([gg.constant(np.ones((50, 1))), a, gg.exp(x), z, a + 1.0], axis=1))
+        g.output("v", gg.concatenate([w, gg.tanh(w)], axis=2))
+        g.output("s", gg.sum(z * z))
+    f = gg.compile(g, backend="c")
+    assert "y[i*7 + 2] = exp(x[i]);" in f.source and "part[lane] +=" in f.source
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal((50, 1)), rng.standard_normal((50, 3)), rng.standard_normal((2, 5, 2))]
+    for a_, b in zip(f(*args), gg.compile(g)(*args)):
+        np.testing.assert_allclose(a_, b, rtol=1e-12)
+
+
+def test_in_process_builds_are_host_tuned_unless_turned_off(monkeypatch):
+    assert build.host_flags() == ["-march=native"]
+    monkeypatch.setenv("GRAPHGRAD_HOST_TUNED", "0")
+    assert build.host_flags() == []
+    g = gg.grad(two_layer_net(n=3, d_in=4, h=5, d_out=2))
+    args = [np.ones(s.shape) for s in g.inputs.values()]
+    for a, b in zip(gg.compile(g, backend="c")(*args), gg.compile(g)(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
