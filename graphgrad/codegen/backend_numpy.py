@@ -102,11 +102,10 @@ def _einsum_numpy(a, node, c):
     stack = _batched_matmul(node.attrs["subscripts"])
     if stack is not None:
         swap_a, swap_b, swap = stack
-        x, y = [f"{e.obj}.swapaxes(-1, -2)" if t else e.operand(MUL, right) for e, t, right in
-                ((a[0], swap_a, False), (a[1], swap_b, True))]
-        if swap:  # out = (b's own, a's own): the product of the transposes, in the other order
-            x, y = [f"{e.obj}.swapaxes(-1, -2)" if not t else e.operand(MUL, right) for e, t, right in
-                    ((a[1], swap_b, False), (a[0], swap_a, True))]
+        # out = (b's own, a's own) when swapped: the product of the transposes, in the other order
+        pairs = [(a[1], not swap_b), (a[0], not swap_a)] if swap else [(a[0], swap_a), (a[1], swap_b)]
+        x, y = [f"{e.obj}.swapaxes(-1, -2)" if t else e.operand(MUL, right)
+                for (e, t), right in zip(pairs, (False, True))]
         return Operator(f"{x} @ {y}", MUL)
     return _einsum(a, node, c, "" if len(a) < 2 else
                    f", optimize={['einsum_path', *[(0, 1)] * (len(a) - 1)]!r}")

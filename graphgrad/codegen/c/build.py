@@ -15,6 +15,7 @@ build of the same source runs no compiler, and a library already loaded is not l
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import hashlib
 import os
@@ -89,9 +90,10 @@ def host_flags() -> list:
     return [] if os.environ.get("GRAPHGRAD_HOST_TUNED", "") == "0" else list(HOST_FLAGS)
 
 
+@functools.lru_cache(maxsize=None)
 def _cpu_identity() -> str:
     """Which CPU this is, for the cache key of host-tuned libraries (a cache folder shared by
-    machines must not hand one machine's `-march=native` library to another)."""
+    machines must not hand one machine's `-march=native` library to another); read once."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             lines = [ln for ln in f if ln.startswith(("model name", "flags", "Features", "CPU part"))]
