@@ -50,16 +50,11 @@ def _matmul_vjp(g, y, xs, wants, attrs, style):
 
 
 def _matmul_jvp(ts, y, xs, attrs, style):
-    """d(A @ B) = dA @ B + A @ dB (product rule); explicit J · vec(dA) for matrices."""
+    """d(A @ B) = dA @ B + A @ dB (bilinear); the explicit J · vec(dA) for two matrices."""
     a, b = xs
-    parts = []
-    for i, t in enumerate(ts):
-        if t is None:
-            continue
-        if style == "jacobian" and a.ndim == b.ndim == 2:
-            parts.append(product(matmul_jacobian(y, a, b, i), t, y.shape))
-        else:
-            parts.append(broadcast(t @ b if i == 0 else a @ t, y.shape))
+    if style != "jacobian" or a.ndim != 2 or b.ndim != 2:
+        return bilinear("matmul")(ts, y, xs, attrs, style)
+    parts = [product(matmul_jacobian(y, a, b, i), t, y.shape) for i, t in enumerate(ts) if t is not None]
     return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
@@ -115,14 +110,6 @@ def _kron_vjp(g, y, a, b):
     (p, q), (r, s) = a.shape, b.shape
     g4 = g.reshape(p, r, q, s)
     return (gg.sum(g4 * b.reshape(1, r, 1, s), (1, 3)), gg.sum(g4 * a.reshape(p, 1, q, 1), (0, 2)))
-
-
-def _kron_jvp(ts, y, xs, attrs, style):
-    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB (bilinear)."""
-    (a, b), (ta, tb) = xs, ts
-    parts = [apply("kron", ta, b) if ta is not None else None, apply("kron", a, tb) if tb is not None else None]
-    parts = [t for t in parts if t is not None]
-    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
 def _diagonal(g):
@@ -200,7 +187,7 @@ RULES = {
                      "equal"), NO_GRADIENT),
     # the explicit Jacobians themselves: kron is bilinear, diag linear (grad of grad, hvp)
     "kron": Rule(vjp(lambda g, y, a, b: _kron_vjp(g, y, a, b)[0], lambda g, y, a, b: _kron_vjp(g, y, a, b)[1]),
-                 _kron_jvp),
+                 bilinear("kron")),
     "diag": linear(lambda g, y, v: _diagonal(g)),
     **CONV_RULES,
 }
