@@ -251,9 +251,10 @@ SMALL_SUM_SIZE = 1 << 15   # ... of an operand of at least this many is written 
 
 def _sum(leading: bool):
     """`sum` as a reduction call, or, over a few elements of a large variable, as the sum of its
-    slices (`x[:, :1] + x[:, 1:]`): numpy's and XLA's CPU reductions over short axes that are not
-    a leading block are 5-10x slower than a few strided adds (the 2x2 tiles of a max pool's
-    gradient). `leading`: unroll a leading block of axes too (numpy's own sum is fast there)."""
+    slices (`x[:, :1] + x[:, 1:]`): numpy's and XLA's CPU reductions over short axes are 5-10x
+    slower than a few strided adds (the 2x2 tiles of a max pool's gradient), except numpy's over a
+    leading block of axes, unrolled only when `leading`. Only a variable: an inlined expression
+    would be computed once per slice."""
     reduce = _reduce("sum")
 
     def template(a, node, c):
