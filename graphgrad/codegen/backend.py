@@ -249,7 +249,7 @@ SMALL_SUM_TAPS = 16        # a sum over at most this many elements per result ..
 SMALL_SUM_SIZE = 1 << 15   # ... of an operand of at least this many is written as slice adds
 
 
-def _sum(leading: bool):
+def sum_spelling(leading: bool):
     """`sum` as a reduction call, or, over a few elements of a large variable, as the sum of its
     slices (`x[:, :1] + x[:, 1:]`): numpy's and XLA's CPU reductions over short axes are 5-10x
     slower than a few strided adds (the 2x2 tiles of a max pool's gradient), except numpy's over a
@@ -323,7 +323,7 @@ SHARED = Backend("shared", "np", ("import numpy as np",), MappingProxyType({
     "greater_equal": "{0:op} >= {1:op}", "equal": "{0:op} == {1:op}",
     "where": "{np}.where({0}, {1}, {2})", "cast": "{0:obj}.astype({dtype})",
     # reductions
-    "sum": _sum(leading=False), "mean": _reduce("mean"), "max": _reduce("max"), "sum_to": _sum_to,
+    "sum": sum_spelling(leading=False), "mean": _reduce("mean"), "max": _reduce("max"), "sum_to": _sum_to,
     # shapes
     "reshape": _reshape, "transpose": _transpose, "concatenate": _concatenate,
     "broadcast_to": lambda a, node, c: f"{c.mod}.broadcast_to({a[0].arg}, {shape_text(node.shape)})",

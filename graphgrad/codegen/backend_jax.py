@@ -3,7 +3,7 @@ and functional slice updates (`.at[...].set`) instead of in-place assignment."""
 from __future__ import annotations
 
 from . import finite
-from .backend import SHARED, _sum, axis_text, index_text, shape_text
+from .backend import SHARED, axis_text, index_text, shape_text, sum_spelling
 
 _HELPERS = {
     "_check_arg": ('''\
@@ -113,7 +113,7 @@ JAX = SHARED.derive("jax", mod="jnp", imports=("import jax", "import jax.numpy a
                     helpers={**_HELPERS, **finite.helpers("jnp")}, overrides={
     "sigmoid": "jax.nn.sigmoid({0})",
     "relu": "jax.nn.relu({0})",
-    "sum": _sum(leading=True),  # XLA's CPU reduce over a short leading axis is slow too
+    "sum": sum_spelling(leading=True),  # XLA's CPU reduce over a short leading axis is slow too
     "softmax": lambda a, node, c: f"jax.nn.softmax({a[0].arg}, axis={node.attrs['axis']})",
     "log_softmax": lambda a, node, c: f"jax.nn.log_softmax({a[0].arg}, axis={node.attrs['axis']})",
     "unslice": _unslice,
