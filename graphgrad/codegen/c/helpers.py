@@ -74,6 +74,39 @@ GG_INLINE double gg_tanh(double x)
 }
 '''
 
+_EXP = '''\
+GG_INLINE double gg_exp(double x)
+{
+    /* exp(x) = 2^k exp(r), k = round(x / ln2), r = x - k ln2 in two parts (|r| <= ln2/2), and
+       exp(r) = 1 + r + r^2 q(r), q(r) = sum of r^i / (i + 2)! for i < 12 (Estrin). 2^k is
+       applied as 2^k1 2^k2 (k1 = round(k/2)) so that subnormal results round once and no
+       factor overflows early. x is clamped to [-746, 710], beyond which exp is 0 or inf in
+       double; NaN stays NaN. No branches, so that loops over it vectorize (glibc's scalar exp
+       takes ~4 ns a call). */
+    const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    const double hi = x > 710.0 ? 710.0 : x;
+    const double a = hi < -746.0 ? -746.0 : hi;
+    const double kd = (a * 1.4426950408889634 + shift) - shift;
+    const double k1d = (kd * 0.5 + shift) - shift;
+    const double z1 = k1d + shift, z2 = (kd - k1d) + shift;
+    const double r = (a - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    unsigned long long b1, b2; /* of z1, z2: k1, k2 in the low bits, then 2^k1, 2^k2 */
+    double s1, s2, q;
+    memcpy(&b1, &z1, sizeof b1);
+    memcpy(&b2, &z2, sizeof b2);
+    b1 = (b1 + 1023u) << 52;
+    b2 = (b2 + 1023u) << 52;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    q = ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)))
+        + r4 * ((1.0 / 720.0 + r * (1.0 / 5040.0)) + r2 * (1.0 / 40320.0 + r * (1.0 / 362880.0)))
+        + r8 * ((1.0 / 3628800.0 + r * (1.0 / 39916800.0))
+                + r2 * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0)));
+    return ((1.0 + (r + r2 * q)) * s1) * s2;
+}
+'''
+
 _VIA_DOUBLE = '''\
 GG_INLINE float gg_{name}f(float x)
 {{
@@ -195,7 +228,8 @@ def _build() -> dict:
     out["gg_sigmoid"] = (_SIGMOID, ("gg_inline",))
     out["gg_index"] = (_INDEX, ("gg_inline",))
     out["gg_tanh"] = (_TANH, ("gg_inline",))
-    for name in ("sigmoid", "tanh"):
+    out["gg_exp"] = (_EXP, ("gg_inline",))
+    for name in ("sigmoid", "tanh", "exp"):
         out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))
     cblas, gemm = _typed(_CBLAS), _typed(_GEMM)
     out["cblas_d"], out["cblas_s"] = (cblas["double"], ()), (cblas["float"], ())
@@ -204,15 +238,21 @@ def _build() -> dict:
 
 
 HELPERS = _build()
-NEEDS_STRING_H = frozenset({"gg_tanh"})  # memcpy for its bit casts
+NEEDS_STRING_H = frozenset({"gg_tanh", "gg_exp"})  # memcpy for its bit casts
 
 
-def helper_sources(used) -> list:
-    """The sources of the helpers in `used` and of those they need, in a fixed order."""
+def helper_closure(used) -> set:
+    """The helpers in `used` and those they need (`gg_tanhf` needs `gg_tanh`)."""
     wanted, stack = set(), list(used)
     while stack:
         name = stack.pop()
         if name not in wanted:
             wanted.add(name)
             stack.extend(HELPERS[name][1])
+    return wanted
+
+
+def helper_sources(used) -> list:
+    """The sources of the helpers in `used` and of those they need, in a fixed order."""
+    wanted = helper_closure(used)
     return [HELPERS[name][0] for name in HELPERS if name in wanted]

@@ -237,12 +237,13 @@ class SoftmaxNest:
         inner_dims, inner_names = dims[n_outer:], names[n_outer:]
         body = [f"{T} top = -INFINITY;", "double total = 0.0;"]
         body += loop_lines(inner_dims, inner_names, [f"top = {helper(r, 'gg_max', T)}(top, {src});"])
+        # the exps go to dest first, in a loop of their own that vectorizes; then they are summed
+        body += loop_lines(inner_dims, inner_names, [f"{dest} = {helper(r, 'gg_exp', T)}({src} - top);"])
+        body += loop_lines(inner_dims, inner_names, [f"total += {dest};"])
         if self.log:
-            body += loop_lines(inner_dims, inner_names, [f"total += exp{f}({src} - top);"])
             body.append(f"const {T} lse = ({T})log(total);" if T == "float" else "const double lse = log(total);")
             body += loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - top) - lse;"])
         else:
-            body += loop_lines(inner_dims, inner_names, [f"{dest} = exp{f}({src} - top);", f"total += {dest};"])
             body += loop_lines(inner_dims, inner_names, [f"{dest} = {dest} / ({T})total;" if T == "float"
                                                          else f"{dest} = {dest} / total;"])
         if n_outer:
