@@ -3,6 +3,7 @@ exp in float64 (of the correctly rounded value in float32), over the whole range
 through the subnormals to 0, inf, -inf, NaN), and used by exp, softmax, log_softmax and
 logsumexp without changing their results."""
 import re
+import subprocess
 
 import numpy as np
 import pytest
@@ -91,3 +92,24 @@ def test_softmax_kernels_use_gg_exp_and_agree_with_numpy(dtype):
     rtol = 1e-12 if dtype == "float64" else 1e-5
     for got, want in zip(f(x), gg.compile(g)(x)):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-300 if dtype == "float64" else 1e-6)
+
+
+@pytest.mark.parametrize("flags", [[], ["-march=native"], ["-DGRAPHGRAD_CBLAS"]])
+def test_float32_helpers_alone_compile_strictly(tmp_path, flags):
+    """gg_expf and gg_tanhf need gg_exp, gg_tanh and string.h's memcpy though no float64 helper
+    is used; with fma hardware (-march=native) GG_FMA is C99's fma."""
+    from graphgrad.codegen.c import build
+
+    g = gg.Graph("f32")
+    x = g.input("x", (8,), "float32")
+    with g:
+        g.output("y", gg.tanh(x) + gg.exp(x))
+        g.output("z", gg.log_softmax(gg.reshape(x, (2, 4)), axis=1))
+    path = gg.export(g, tmp_path / "f32.c", backend="c")
+    assert "#include <string.h>" in path.read_text()
+    done = subprocess.run([*build.find_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                           "-O2", *flags, "-c", str(path), "-o", str(tmp_path / "f32.o")],
+                          capture_output=True, text=True)
+    if done.returncode and flags == ["-march=native"] and "march" in done.stderr:
+        pytest.skip("this compiler knows no -march=native")
+    assert done.returncode == 0, done.stderr
