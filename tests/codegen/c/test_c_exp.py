@@ -82,7 +82,10 @@ def test_softmax_kernels_use_gg_exp_and_agree_with_numpy(dtype):
         g.output("p", gg.softmax(x, axis=1))
         g.output("lp", gg.log_softmax(x, axis=1))
         g.output("lse", gg.logsumexp(x, axis=1))
+        g.output("p0", gg.softmax(x, axis=0))  # rows strided: the exps still one flat loop
+        g.output("lp0", gg.log_softmax(x, axis=0))
     f = gg.compile(g, backend="c")
+    assert f.source.count("i < 160; ++i") == 4  # contiguous outputs: all the exps in one loop
     body = f.source[f.source.index("_workspace_bytes(void)"):]
     assert "gg_exp" in body and not re.search(r"\bexpf?\(", body)
     rng = np.random.default_rng(3)
