@@ -93,7 +93,7 @@ class CompiledFunction:
         self.__signature__ = inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in self.input_names])
 
-    def _bound(self, *args, **kwargs):
+    def _bound(self, /, *args, **kwargs):
         """The call through `bind_arguments`: conversions, and the errors that name an input."""
         return self._fn(*bind_arguments(self._specs, args, kwargs).values())
 

@@ -114,3 +114,14 @@ def test_a_scalar_output_and_a_function_of_one_output():
     got = f(np.arange(5.0))
     assert type(got) is np.float64 and got == 30.0
     assert f(np.arange(5.0)) == 30.0 and f(x=np.ones(5)) == 5.0
+
+
+def test_inputs_named_like_the_entry_s_own_names():
+    g = gg.Graph("names")
+    a, b, c = g.input("self", (2,)), g.input("args", (2,)), g.input("slow", (2,))
+    with g:
+        g.output("o", a * b + c)
+    f = gg.compile(g, backend="c")
+    ones, threes = np.ones(2), np.full(2, 3.0)
+    assert f(self=ones, args=threes, slow=ones).tolist() == [4.0, 4.0]
+    assert f(ones, threes, ones).tolist() == [4.0, 4.0] and f(ones, threes, slow=threes).tolist() == [6.0, 6.0]
