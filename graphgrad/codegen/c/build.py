@@ -2,7 +2,8 @@
 a hash of source, flags and compiler, and ctypes calls behind the usual checked callable.
 
 The compiler is `$CC` or the first of cc, gcc, clang on PATH. Flags: `-std=c99 -O3
--ffp-contract=off` (no fused multiply-add, so results match numpy's) `-fno-math-errno
+-ffp-contract=off` (the graph's arithmetic is never contracted into fused multiply-adds, so
+results match numpy's; only the exp/tanh polynomial calls fma, helpers.py) `-fno-math-errno
 -fno-trapping-math` (value-preserving; they let loops over libm calls and `gg_tanh` vectorize),
 plus `$GRAPHGRAD_CFLAGS`. In-process builds also tune for this machine (`-march=native`: the
 loops over `gg_tanh` and other elementwise work run 4 or 8 wide instead of SSE2's 2), since their
