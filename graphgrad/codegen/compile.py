@@ -86,18 +86,26 @@ class CompiledFunction:
         self.input_names = Names(graph.inputs)
         self.output_names = Names(graph.outputs)
         self._fast = tuple((s.shape, np.dtype(s.dtype)) for s in graph.inputs.values())
+        checked = getattr(fn, "checked", None)  # a backend that writes these checks into its call
+        self._checked = checked(self._bound) if checked is not None else None
         self.__name__ = self.__qualname__ = graph.name
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__signature__ = inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in self.input_names])
 
+    def _bound(self, /, *args, **kwargs):
+        """The call through `bind_arguments`: conversions, and the errors that name an input."""
+        return self._fn(*bind_arguments(self._specs, args, kwargs).values())
+
     def __call__(self, /, *args, **kwargs):  # positional-only: an input may be named `self`
         if kwargs or len(args) != len(self._fast):
-            return self._fn(*bind_arguments(self._specs, args, kwargs).values())
+            return self._bound(*args, **kwargs)
+        if self._checked is not None:
+            return self._checked(*args)
         for a, (shape, dtype) in zip(args, self._fast):
             if getattr(a, "shape", None) != shape or getattr(a, "dtype", None) != dtype or \
                     (isinstance(a, np.ndarray) and type(a) is not np.ndarray):  # np.matrix & co
-                return self._fn(*bind_arguments(self._specs, args, {}).values())
+                return self._bound(*args)
         return self._fn(*args)
 
     def _repr_markdown_(self):

@@ -8,7 +8,8 @@ import pathlib
 import re
 
 from ...graph.errors import GraphError
-from .build import CCall, build_library, load_library
+from .build import build_library, load_library
+from .call import CCall
 from .emit import CModule, emit_c, emit_module
 from .lower import lower
 from .ops import C_OPS, UNSPELLABLE

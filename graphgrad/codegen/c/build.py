@@ -2,7 +2,8 @@
 a hash of source, flags and compiler, and ctypes calls behind the usual checked callable.
 
 The compiler is `$CC` or the first of cc, gcc, clang on PATH. Flags: `-std=c99 -O3
--ffp-contract=off` (no fused multiply-add, so results match numpy's) `-fno-math-errno
+-ffp-contract=off` (the graph's arithmetic is never contracted into fused multiply-adds, so
+results match numpy's; only the exp/tanh polynomial calls fma, helpers.py) `-fno-math-errno
 -fno-trapping-math` (value-preserving; they let loops over libm calls and `gg_tanh` vectorize),
 plus `$GRAPHGRAD_CFLAGS`. In-process builds also tune for this machine (`-march=native`: the
 loops over `gg_tanh` and other elementwise work run 4 or 8 wide instead of SSE2's 2), since their
@@ -11,6 +12,7 @@ off, and a compiler that rejects the flag builds without it. Exported files carr
 `$GRAPHGRAD_BLAS_LIBS`), `-DGRAPHGRAD_CBLAS` and its link flags; `GRAPHGRAD_CBLAS=0` turns it off.
 Libraries live in `$GRAPHGRAD_CACHE` (default `~/.cache/graphgrad/c`) as `<sha256>.so`; a second
 build of the same source runs no compiler, and a library already loaded is not loaded again.
+Calling a loaded function: call.py.
 """
 from __future__ import annotations
 
@@ -23,11 +25,8 @@ import pathlib
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
-
-import numpy as np
 
 from ...graph.errors import GraphError
 
@@ -167,85 +166,3 @@ def load_library(path) -> ctypes.CDLL:
         if lib is None:
             lib = _LOADED[str(path)] = ctypes.CDLL(str(path))
         return lib
-
-
-def _data_pointer_reader():
-    """A fast `a.ctypes.data`: numpy arrays keep their data pointer right after the object
-    header (PyArrayObject), which ctypes reads in a quarter of the time numpy takes to build
-    `a.ctypes`. Checked here on this interpreter and numpy; `a.ctypes.data` where it differs."""
-    offset = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)  # refcount, type
-    read = ctypes.c_void_p.from_address
-    probes = [np.arange(3.0), np.zeros((2, 2), dtype=np.float32)[1:], np.empty(0)]
-    try:
-        if all(read(id(a) + offset).value == a.ctypes.data for a in probes):
-            return lambda a: read(id(a) + offset).value
-    except (ValueError, OverflowError):  # pragma: no cover - id() is no address here (PyPy)
-        pass
-    return lambda a: a.ctypes.data  # pragma: no cover
-
-
-data_pointer = _data_pointer_reader()
-
-
-class CCall:
-    """Calls one generated C function on numpy arrays: allocates the outputs, passes pointers,
-    and gives each thread its own workspace (so the callable may be used from several threads).
-
-    Output arrays that nobody references any more when a later call starts (the caller dropped
-    them) are written again instead of allocated anew: fresh memory costs page faults, which on
-    small graphs take longer than the arithmetic. An array the caller still holds, or a view of
-    it, is never touched again. Each thread keeps at most two sets of outputs for this.
-    """
-
-    def __init__(self, lib, info):
-        self.name, self.info = info.name, info
-        params = info.params
-        if info.packed:  # more arguments than ctypes passes: the array entry point
-            packed = getattr(lib, f"{info.name}_packed")
-            packed.argtypes, packed.restype = [ctypes.c_void_p], None
-            array = ctypes.c_void_p * (len(params) + 1)
-            self._fn = lambda *ptrs: packed(array(*ptrs))
-        else:
-            fn = getattr(lib, info.name)
-            fn.argtypes = [ctypes.c_void_p] * (len(params) + 1)
-            fn.restype = None
-            self._fn = fn
-        self._outs = [(tuple(p.spec.shape), np.dtype(p.spec.dtype)) for p in params if p.io == "output"]
-        self._scalars = [shape == () for shape, _ in self._outs]
-        self._bytes = info.plan.workspace_bytes
-        self._local = threading.local()
-        size = getattr(lib, f"{info.name}_workspace_bytes")
-        size.restype = ctypes.c_size_t
-        if size() != self._bytes:  # pragma: no cover - the library and the plan disagree
-            raise GraphError(f"{info.name}: library reports {size()} workspace bytes, plan {self._bytes}")
-
-    def _state(self):
-        """This thread's workspace address and, per output, its recent arrays with addresses."""
-        state = getattr(self._local, "state", None)
-        if state is None:
-            buf = np.empty(self._bytes + 64, dtype=np.uint8)
-            state = self._local.state = [buf, (buf.ctypes.data + 63) & ~63, [[] for _ in self._outs]]
-        return state
-
-    def _output(self, i, pool):
-        """(array, address) for output i: a recent array nobody holds, else a new one (the pool
-        keeps the two most recent: `out = f(x)` in a loop holds the last while making the next)."""
-        for entry in pool:
-            if sys.getrefcount(entry[0]) <= _FREE:
-                return entry
-        arr = np.empty(*self._outs[i])
-        entry = (arr, arr.ctypes.data)
-        pool.insert(0, entry)
-        del pool[2:]
-        return entry
-
-    def __call__(self, *args):
-        ins = [np.ascontiguousarray(a) for a in args]
-        state = self._state()
-        outs = [self._output(i, pool) for i, pool in enumerate(state[2])]
-        self._fn(*[data_pointer(a) for a in ins], *[p for _, p in outs], state[1])
-        results = [a[()] if scalar else a for (a, _), scalar in zip(outs, self._scalars)]
-        return results[0] if len(results) == 1 else tuple(results)  # () for no outputs
-
-
-_FREE = 2  # sys.getrefcount of an array only its pool entry holds (and the call itself)

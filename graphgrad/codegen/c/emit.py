@@ -17,7 +17,7 @@ from ...graph.spec import format_type
 from .clit import ctype, table_lines
 from .cnames import CNamer, check_function_name, is_reserved
 from .function import Function, Param  # noqa: F401 - Param: what FunctionInfo.params hold
-from .helpers import NEEDS_STRING_H, helper_sources
+from .helpers import NEEDS_STRING_H, helper_closure, helper_sources
 
 _INT_TYPE = re.compile(r"\bint(32|64)_t\b")
 
@@ -64,7 +64,7 @@ def emit_module(functions: dict, *, module: str | None = None) -> CModule:
     bodies = [f.source() for f in fns]
     helpers = helper_sources(state.helpers)
     includes = ["#include <math.h>", "#include <stddef.h>"]
-    if NEEDS_STRING_H & state.helpers:
+    if NEEDS_STRING_H & helper_closure(state.helpers):  # gg_tanhf's gg_tanh too
         includes.append("#include <string.h>")
     tables = [_table(name, v) for name, v in state.tables if v in state.read]
     if any(_INT_TYPE.search(text) for text in bodies + tables):

@@ -3,7 +3,9 @@
 `gg_max`/`gg_min` propagate NaN as numpy's maximum/minimum do (C's fmax does not); `gg_sigmoid`
 is numpy's `exp(-logaddexp(0, -x))`, case for case; `gg_tanh` is written without branches so that
 compilers vectorize the loops that call it (glibc's scalar tanh is ~10x slower than numpy's SIMD
-tanh), to within 3 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
+tanh), to within 3 ulp of numpy's, and so is `gg_exp` (glibc's exp is scalar), to within 1 ulp;
+both evaluate one polynomial (`gg_expm1_small`), with fused multiply-adds where the target has
+fast ones (`GG_FMA`); `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
 -DGRAPHGRAD_CBLAS and run a cache-blocked loop otherwise; `gg_index` wraps and clamps an index
 of a gather or scatter. float32 variants end in `f`.
 """
@@ -44,12 +46,37 @@ GG_INLINE double gg_sigmoid(double x)
 }
 '''
 
+_FMA = '''\
+/* a * b + c, fused (one rounding) where the target has a fast fma (FP_FAST_FMA, C99): the
+   polynomials of gg_exp and gg_tanh take half the instructions then. Elsewhere two roundings. */
+#ifdef FP_FAST_FMA
+#define GG_FMA(a, b, c) fma(a, b, c)
+#else
+#define GG_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+'''
+
+_EXPM1_SMALL = '''\
+GG_INLINE double gg_expm1_small(double r)
+{
+    /* expm1(r) for |r| <= ln2/2: r + r^2 q(r), q(r) = sum of r^i / (i + 2)! for i < 12 (the
+       Taylor polynomial; its first term left out is below 0.05 ulp), in Estrin's form */
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const double q01 = GG_FMA(r, 1.0 / 6.0, 0.5), q23 = GG_FMA(r, 1.0 / 120.0, 1.0 / 24.0);
+    const double q45 = GG_FMA(r, 1.0 / 5040.0, 1.0 / 720.0), q67 = GG_FMA(r, 1.0 / 362880.0, 1.0 / 40320.0);
+    const double q89 = GG_FMA(r, 1.0 / 39916800.0, 1.0 / 3628800.0);
+    const double qab = GG_FMA(r, 1.0 / 6227020800.0, 1.0 / 479001600.0);
+    const double q = GG_FMA(r8, GG_FMA(r2, qab, q89), GG_FMA(r4, GG_FMA(r2, q67, q45), GG_FMA(r2, q23, q01)));
+    return GG_FMA(r2, q, r);
+}
+'''
+
 _TANH = '''\
 GG_INLINE double gg_tanh(double x)
 {
     /* tanh(|x|) = -t / (t + 2) with t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
-       and p = expm1(r) is a Taylor polynomial on |r| <= ln2/2. |x| is clamped to 22, where tanh
-       is 1.0 in double; NaN stays NaN. No branches, so that loops over it vectorize. */
+       and p = expm1(r) on |r| <= ln2/2. |x| is clamped to 22, where tanh is 1.0 in double; NaN
+       stays NaN. No branches, so that loops over it vectorize. */
     const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
     const double ax = fabs(x);
     const double a = ax > 22.0 ? 22.0 : ax;
@@ -57,20 +84,40 @@ GG_INLINE double gg_tanh(double x)
     const double z = u * 1.4426950408889634 + shift;
     const double kd = z - shift;
     const double r = (u - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
-    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
     unsigned long long bits; /* of z: k in the low bits, then 2^k from its exponent field */
-    double two_k, q, p, t;
+    double two_k, t;
     memcpy(&bits, &z, sizeof bits);
     bits = (bits + 1023u) << 52;
     memcpy(&two_k, &bits, sizeof two_k);
-    /* expm1(r) = r + r^2 q(r), q(r) = sum of r^i / (i + 2)! for i < 12, in Estrin's form */
-    q = ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)))
-        + r4 * ((1.0 / 720.0 + r * (1.0 / 5040.0)) + r2 * (1.0 / 40320.0 + r * (1.0 / 362880.0)))
-        + r8 * ((1.0 / 3628800.0 + r * (1.0 / 39916800.0))
-                + r2 * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0)));
-    p = r + r2 * q;
-    t = two_k * p + (two_k - 1.0);
+    t = GG_FMA(two_k, gg_expm1_small(r), two_k - 1.0);
     return copysign(-t / (t + 2.0), x);
+}
+'''
+
+_EXP = '''\
+GG_INLINE double gg_exp(double x)
+{
+    /* exp(x) = 2^k (1 + expm1(r)), k = round(x / ln2), r = x - k ln2 in two parts (|r| <= ln2/2).
+       2^k is applied as 2^k1 2^k2 (k1 = round(k/2)) so that subnormal results round once and no
+       factor overflows early. x is clamped to [-746, 710], beyond which exp is 0 or inf in
+       double; NaN stays NaN. No branches, so that loops over it vectorize (glibc's scalar exp
+       takes ~4 ns a call). */
+    const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    const double hi = x > 710.0 ? 710.0 : x;
+    const double a = hi < -746.0 ? -746.0 : hi;
+    const double kd = (a * 1.4426950408889634 + shift) - shift;
+    const double k1d = (kd * 0.5 + shift) - shift;
+    const double z1 = k1d + shift, z2 = (kd - k1d) + shift;
+    const double r = (a - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
+    unsigned long long b1, b2; /* of z1, z2: k1, k2 in the low bits, then 2^k1, 2^k2 */
+    double s1, s2;
+    memcpy(&b1, &z1, sizeof b1);
+    memcpy(&b2, &z2, sizeof b2);
+    b1 = (b1 + 1023u) << 52;
+    b2 = (b2 + 1023u) << 52;
+    memcpy(&s1, &b1, sizeof s1);
+    memcpy(&s2, &b2, sizeof s2);
+    return ((1.0 + gg_expm1_small(r)) * s1) * s2;
 }
 '''
 
@@ -194,8 +241,11 @@ def _build() -> dict:
     out["gg_sign"], out["gg_signf"] = (src["double"], ("gg_inline",)), (src["float"], ("gg_inline",))
     out["gg_sigmoid"] = (_SIGMOID, ("gg_inline",))
     out["gg_index"] = (_INDEX, ("gg_inline",))
-    out["gg_tanh"] = (_TANH, ("gg_inline",))
-    for name in ("sigmoid", "tanh"):
+    out["gg_fma"] = (_FMA, ())
+    out["gg_expm1_small"] = (_EXPM1_SMALL, ("gg_inline", "gg_fma"))
+    out["gg_tanh"] = (_TANH, ("gg_expm1_small",))
+    out["gg_exp"] = (_EXP, ("gg_expm1_small",))
+    for name in ("sigmoid", "tanh", "exp"):
         out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))
     cblas, gemm = _typed(_CBLAS), _typed(_GEMM)
     out["cblas_d"], out["cblas_s"] = (cblas["double"], ()), (cblas["float"], ())
@@ -204,15 +254,21 @@ def _build() -> dict:
 
 
 HELPERS = _build()
-NEEDS_STRING_H = frozenset({"gg_tanh"})  # memcpy for its bit casts
+NEEDS_STRING_H = frozenset({"gg_tanh", "gg_exp"})  # memcpy for its bit casts
 
 
-def helper_sources(used) -> list:
-    """The sources of the helpers in `used` and of those they need, in a fixed order."""
+def helper_closure(used) -> set:
+    """The helpers in `used` and those they need (`gg_tanhf` needs `gg_tanh`)."""
     wanted, stack = set(), list(used)
     while stack:
         name = stack.pop()
         if name not in wanted:
             wanted.add(name)
             stack.extend(HELPERS[name][1])
+    return wanted
+
+
+def helper_sources(used) -> list:
+    """The sources of the helpers in `used` and of those they need, in a fixed order."""
+    wanted = helper_closure(used)
     return [HELPERS[name][0] for name in HELPERS if name in wanted]

@@ -190,7 +190,7 @@ def lower_logsumexp(L, node):
         body = [f"{T} top = -INFINITY;", "double total = 0.0;"]
         body += space.loops([f"top = {helper(r, 'gg_max', T)}(top, {src});"], axes)
         body += ["if (!isfinite(top)) {", f"    top = {literal(0.0, node.dtype)};", "}"]
-        body += space.loops([f"total += exp{f}({src} - top);"], axes)
+        body += space.loops([f"total += {helper(r, 'gg_exp', T)}({src} - top);"], axes)
         log = f"({T})log(total)" if f else "log(total)"
         body.append(f"{at(r, out, names)} = {log} + top;")
         return space.loops(body, kept)

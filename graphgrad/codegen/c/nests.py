@@ -235,16 +235,27 @@ class SoftmaxNest:
         src = self.src.text if not isinstance(self.src, Buf) else \
             f"{r.ptr(self.src.base)}[{index_text(self.src.offset, lists[1], names)}]"
         inner_dims, inner_names = dims[n_outer:], names[n_outer:]
-        body = [f"{T} top = -INFINITY;", "double total = 0.0;"]
-        body += loop_lines(inner_dims, inner_names, [f"top = {helper(r, 'gg_max', T)}(top, {src});"])
+        exp = helper(r, "gg_exp", T)
+        top = [f"{T} top = -INFINITY;", *loop_lines(inner_dims, inner_names,
+                                                    [f"top = {helper(r, 'gg_max', T)}(top, {src});"])]
+        total = ["double total = 0.0;", *loop_lines(inner_dims, inner_names, [f"total += {dest};"])]
         if self.log:
-            body += loop_lines(inner_dims, inner_names, [f"total += exp{f}({src} - top);"])
-            body.append(f"const {T} lse = ({T})log(total);" if T == "float" else "const double lse = log(total);")
-            body += loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - top) - lse;"])
+            lse = [f"const {T} lse = ({T})log(total);" if T == "float" else "const double lse = log(total);"]
+            last = lse + loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - top) - lse;"])
         else:
-            body += loop_lines(inner_dims, inner_names, [f"{dest} = exp{f}({src} - top);", f"total += {dest};"])
-            body += loop_lines(inner_dims, inner_names, [f"{dest} = {dest} / ({T})total;" if T == "float"
-                                                         else f"{dest} = {dest} / total;"])
+            last = loop_lines(inner_dims, inner_names, [f"{dest} = {dest} / ({T})total;" if T == "float"
+                                                        else f"{dest} = {dest} / total;"])
+        flat = coalesce(self.shape, [self.dest.aligned(self.shape)])
+        if n_outer and len(flat[0]) == 1 and flat[1][0] == [1]:
+            # dest is contiguous: it holds x - max first, so that all the exps are one long loop
+            # (rows are often shorter than a vector loop's stride); the values are the same
+            cell = f"{r.ptr(self.dest.base)}[{index_text(self.dest.offset, [1], ['i'])}]"
+            lines = loop_lines(dims[:n_outer], names[:n_outer],
+                               top + loop_lines(inner_dims, inner_names, [f"{dest} = {src} - top;"]))
+            lines += loop_lines([math.prod(self.shape)], ["i"], [f"{cell} = {exp}({cell});"])
+            return lines + loop_lines(dims[:n_outer], names[:n_outer], (top if self.log else []) + total + last)
+        # the exps go to dest first, in a loop of their own that vectorizes; then they are summed
+        body = top + loop_lines(inner_dims, inner_names, [f"{dest} = {exp}({src} - top);"]) + total + last
         if n_outer:
             return loop_lines(dims[:n_outer], names[:n_outer], body)
         return ["{"] + ["    " + x for x in body] + ["}"]
