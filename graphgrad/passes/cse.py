@@ -5,7 +5,7 @@ sweep merges whole equal subtrees. Attributes are keyed by their kind (numpy arr
 and bytes), so constants with equal values merge. add, multiply, maximum, minimum and equal are
 commutative bit for bit in IEEE arithmetic, so their operands are keyed in graph order.
 
-A product of a product, (a * b) * c, is regrouped as a * (b * c) when b * c is already computed:
+A product of a product, (a * b) * c, is a * (b * c) when both b * c and that are already computed:
 the product rule's terms of a gradient (those of 0.044715 * x * x * x in GELU: g * (c x²),
 (g x) * (c x), ((g x) x) * c) become one product computed once, and their partial products die.
 That regrouping is the one place where values agree to rounding, not to the bit.
