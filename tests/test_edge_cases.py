@@ -1,5 +1,5 @@
 """One test per class of input that once broke a route: constants alone in an expression,
-zero-size tensors, reductions over empty axes, long names, names Python normalizes, names that
+zero-size tensors, reductions over empty axes, masked softmax scores, long names, names Python normalizes, names that
 meet the wrapper's own, non-string wrt and budgets, forged document history, non-UTF-8 bytes,
 and array subclasses."""
 import json
@@ -69,6 +69,22 @@ def test_softmax_along_an_empty_axis(op):
     with g:
         g.output("o", getattr(gg, op)(x, axis=0))
     _run_everywhere(g, np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_masked_softmax_entries_are_zeros_computed_without_underflow(dtype):
+    # masked scores (-1e9, -inf) come out exactly 0 and are never exp'd: numpy's exp of an input
+    # whose result underflows is 5x slower, and raises here under errstate(under="raise")
+    x = np.array([[1.0, -1e9, 2.0, -np.inf], [3.0, -750.0, -60.0, 0.0], [-1e9, -1e9, 0.5, 0.5]], dtype)
+    e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+    want = e / e.sum(axis=1, keepdims=True)
+    g = gg.Graph("s")
+    with g:
+        g.output("o", gg.softmax(g.input("x", (3, 4), dtype), axis=1))
+    with np.errstate(under="raise"):
+        for got in (gg.evaluate(g, x), gg.compile(g, "numpy")(x)):
+            assert got.dtype == dtype and (got[x < -1e8] == 0).all()
+            np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == "float32" else 1e-14, atol=1e-30)
 
 
 def test_long_names_give_modules_that_parse(tmp_path):

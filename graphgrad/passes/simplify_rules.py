@@ -121,6 +121,16 @@ ALGEBRA = (
     Rule("(-y) + x = x - y", ("add", ("negative", "y"), "x"), lambda m: m.make("subtract", m.x, m.y)),
     # x - (-y) = x + y
     Rule("x - (-y) = x + y", ("subtract", "x", ("negative", "y")), lambda m: m.make("add", m.x, m.y)),
+    # -x outwards, where it meets a subtraction or the small side of a reduction (one pass over
+    # the large array fewer): sum(-x) = -sum(x), and through * and / when it keeps its size
+    Rule("sum(-x) = -sum(x)", ("sum|sum_to|mean", ("negative", "x")),
+         lambda m: m.make("negative", m.make(m.op, m.x, **m.attrs))),
+    Rule("(-x) / y = -(x / y)", ("divide", ("negative=n", "x"), "y"),
+         lambda m: m.make("negative", m.make("divide", m.x, m.y)), keeps("n")),
+    Rule("x * (-y) = -(x * y)", ("multiply", "x", ("negative=n", "y")),
+         lambda m: m.make("negative", m.make("multiply", m.x, m.y)), keeps("n")),
+    Rule("(-x) * y = -(x * y)", ("multiply", ("negative=n", "x"), "y"),
+         lambda m: m.make("negative", m.make("multiply", m.x, m.y)), keeps("n")),
     # x ** 1 = x
     Rule("x ** 1 = x", ("power", "x"), lambda m: m.x, lambda m: m.attrs["exponent"] == 1.0),
     # x ** 2 = square(x)  (one multiply, and the form the tracer writes)

@@ -58,6 +58,14 @@ CASES = {
     "x + (-y)": (lambda x, y: x + (-y), ["subtract"]),
     "(-y) + x": (lambda x, y: (-y) + x, ["subtract"]),
     "x - (-y)": (lambda x, y: x - (-y), ["add"]),
+    "sum(-x)": (lambda x, y: gg.sum(-x, axis=1), ["sum", "negative"]),
+    "mean(-x)": (lambda x, y: gg.mean(-x), ["mean", "negative"]),
+    "(-x) / y": (lambda x, y: (-x) / y, ["divide", "negative"]),
+    "x * (-y)": (lambda x, y: x * (-y), ["multiply", "negative"]),
+    "(-x) * y": (lambda x, y: (-x) * y, ["multiply", "negative"]),
+    # layer norm's gradient: the negation of a large array becomes a subtraction of a small sum
+    "-x outwards into a subtraction": (lambda x, y: x + gg.sum(-y, axis=1, keepdims=True) / 4.0,
+                                       ["sum", "constant", "divide", "subtract"]),
     "x ** 1": (lambda x, y: gg.Tensor(x.graph.add("power", [x.value], {"exponent": 1.0})), []),
     "x ** 2": (lambda x, y: gg.Tensor(x.graph.add("power", [x.value], {"exponent": 2})), ["square"]),
     "cast to own dtype": (lambda x, y: gg.Tensor(x.graph.add("cast", [x.value], {"dtype": "float64"})), []),
@@ -121,8 +129,9 @@ def test_a_summed_batch_of_products_is_one_contraction(body):
     lambda x, y: (x.T.reshape(12) * y.reshape(12)).reshape(2, 6),  # no operand comes from (2, 6)
     lambda x, y: (x.reshape(12, 1) * y.reshape(1, 12)).reshape(144),  # the operands broadcast
     lambda x, y: gg.sum(gg.transpose(x.reshape(3, 2, 2), (0, 2, 1)) @ y.reshape(3, 2, 2), axis=1),  # not the batch
+    lambda x, y: x * (-y[:1]),                  # -x stays on the small operand
 ], ids=["widening zero", "broadcasting one", "times zero", "x - x", "no round trip",
-        "other layouts", "broadcast", "sum over another axis"])
+        "other layouts", "broadcast", "sum over another axis", "negation of the small operand"])
 def test_rules_keep_what_changes_shape_or_meaning(body):
     g = graph(body)
     new = simplified(g)
