@@ -35,6 +35,14 @@ c_toolchain() {
         [ -e "$lib" ] && found=1
     done
     [ -n "$found" ] || missing+=(libopenblas-dev)
+    # the interpreter's headers, for the C backend's CPython entry points (without them: ctypes)
+    local pyh
+    pyh=$("$PYTHON" -c 'import os, sys, sysconfig; p = os.path.join(sysconfig.get_paths()["include"], "Python.h"); print("" if os.path.exists(p) else "python%d.%d-dev" % sys.version_info[:2])' 2>/dev/null) || pyh=""
+    if [ -n "$pyh" ] && [ "$(id -u)" = "0" ]; then  # optional: a Python apt does not know keeps ctypes
+        echo "setup: installing $pyh with apt-get (the C backend's CPython entry points)" >&2
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "$pyh" >/dev/null; } || echo "setup: $pyh not installed; C calls go through ctypes" >&2
+    fi
     if [ "${#missing[@]}" = "0" ]; then
         return 0
     fi

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import warnings
 
 from ...graph.errors import GraphError
 from .build import build_library, load_library
@@ -14,6 +15,7 @@ from .emit import CModule, emit_c, emit_module
 from .lower import lower
 from .ops import C_OPS, UNSPELLABLE
 from .plan import MemoryPlan, plan_memory
+from .pyentry import entry_includes, extension_name, extension_source, load_extension
 
 
 def memory_plan(g) -> MemoryPlan:
@@ -26,13 +28,30 @@ def load_module(module: CModule) -> dict:
     """Compile (or find in the cache) and load a C module: {function name: CompiledFunction}."""
     from ..compile import CompiledFunction
 
-    lib = load_library(build_library(module.source))
+    path, entries = _build(module)
+    lib = load_library(path)
     out = {}
     for name, info in module.functions.items():
-        fn = CompiledFunction(CCall(lib, info), module.source, info.graph, "c")
-        fn.header, fn.plan, fn.module = module.header, info.plan, module
+        fn = CompiledFunction(CCall(lib, info, entries), module.source, info.graph, "c")
+        fn.header, fn.plan, fn.module, fn.entry = module.header, info.plan, module, fn._fn.entry
         out[name] = fn
     return out
+
+
+def _build(module: CModule):
+    """(library, its CPython entry module or None): with the entry points where this interpreter
+    can build them (pyentry.py), else, or when that build fails, the plain library for ctypes."""
+    includes, _ = entry_includes()
+    if includes:
+        name = extension_name(module.source)
+        try:
+            path = build_library(extension_source(module, name), includes)
+            return path, load_extension(path, name)
+        except (GraphError, ImportError, OSError) as e:  # headers that do not build: ctypes works
+            warnings.warn(f"graphgrad: the C backend's CPython entry points did not build or load, so "
+                          f"calls go through ctypes (GRAPHGRAD_C_ENTRY=ctypes skips them): {e}",
+                          RuntimeWarning, stacklevel=3)
+    return build_library(module.source), None
 
 
 def compile_c(g, *, optimize=True, max_bytes=2**30, name=None):

@@ -1,5 +1,5 @@
-"""Building generated C in-process: the system C compiler, a cache of shared libraries keyed by
-a hash of source, flags and compiler, and ctypes calls behind the usual checked callable.
+"""Building generated C in-process: the system C compiler and a cache of shared libraries keyed
+by a hash of source, flags and compiler (the CPython entry points: pyentry.py; ctypes: call.py).
 
 The compiler is `$CC` or the first of cc, gcc, clang on PATH. Flags: `-std=c99 -O3
 -ffp-contract=off` (the graph's arithmetic is never contracted into fused multiply-adds, so
@@ -12,7 +12,6 @@ off, and a compiler that rejects the flag builds without it. Exported files carr
 `$GRAPHGRAD_BLAS_LIBS`), `-DGRAPHGRAD_CBLAS` and its link flags; `GRAPHGRAD_CBLAS=0` turns it off.
 Libraries live in `$GRAPHGRAD_CACHE` (default `~/.cache/graphgrad/c`) as `<sha256>.so`; a second
 build of the same source runs no compiler, and a library already loaded is not loaded again.
-Calling a loaded function: call.py.
 """
 from __future__ import annotations
 
@@ -103,10 +102,10 @@ def _cpu_identity() -> str:
         return f"{platform.machine()} {platform.processor()} {platform.platform()}"
 
 
-def build_command(cmd, source_path, library_path, blas, host=()) -> list:
+def build_command(cmd, source_path, library_path, blas, host=(), includes=()) -> list:
     extra = [*host, *shlex.split(os.environ.get("GRAPHGRAD_CFLAGS", ""))]
     link = [f for f in blas if not f.startswith("-D")]
-    defines = [f for f in blas if f.startswith("-D")]
+    defines = [f for f in blas if f.startswith("-D")] + [f"-I{folder}" for folder in includes]
     return [*cmd, *FLAGS, *extra, *defines, "-fPIC", "-shared", "-o", str(library_path),
             str(source_path), *link, "-lm"]
 
@@ -119,11 +118,12 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(base) / "graphgrad" / "c"
 
 
-def build_library(source: str) -> pathlib.Path:
-    """The shared library of `source`, compiled now or found in the cache."""
+def build_library(source: str, includes=()) -> pathlib.Path:
+    """The shared library of `source`, compiled now or found in the cache; `includes`: header
+    folders it needs beyond the C library's (the CPython entry points', pyentry.py)."""
     cmd, blas, host = find_compiler(), blas_flags(), host_flags()
     key_text = "\0".join([source, " ".join(FLAGS), os.environ.get("GRAPHGRAD_CFLAGS", ""),
-                          " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else ""])
+                          " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else "", *includes])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:40]
     folder = cache_dir()
     library = folder / f"{key}.so"
@@ -138,10 +138,10 @@ def build_library(source: str) -> pathlib.Path:
     with tempfile.TemporaryDirectory(dir=folder, prefix="build-") as tmp:
         src, out = pathlib.Path(tmp) / f"{key}.c", pathlib.Path(tmp) / f"{key}.so"
         src.write_text(source, encoding="utf-8")
-        command = build_command(cmd, src, out, blas, host)
+        command = build_command(cmd, src, out, blas, host, includes)
         done = _run_compiler(cmd, command)
         if done.returncode != 0 and host:  # a compiler that knows no -march=native
-            command = build_command(cmd, src, out, blas)
+            command = build_command(cmd, src, out, blas, (), includes)
             done = _run_compiler(cmd, command)
         if done.returncode != 0:
             detail = "\n".join((done.stderr or done.stdout).strip().splitlines()[:20])

@@ -57,8 +57,8 @@ class CCall:
     `out = f(x)` in a loop alternates between two arrays without allocating.
     """
 
-    def __init__(self, lib, info):
-        self.name, self.info = info.name, info
+    def __init__(self, lib, info, entries=None):
+        self.name, self.info, self._entries = info.name, info, entries
         params = info.params
         if info.packed:  # more arguments than ctypes passes: the array entry point
             packed = getattr(lib, f"{info.name}_packed")
@@ -80,11 +80,16 @@ class CCall:
                        "ndarray": np.ndarray}
         self._inputs = [(tuple(p.spec.shape), np.dtype(p.spec.dtype)) for p in params if p.io == "input"]
         self._call = _entry(len(self._inputs), [shape == () for shape, _ in self._outs], self._names)
+        self.entry = "ctypes"
+        if entries is not None:  # the CPython entry point, with this path for what it does not take
+            self._call, self.entry = entries.entry(info.name, self._call), "cpython"
 
     def checked(self, slow):
         """This call behind the checks of `CompiledFunction`, written into one function: positional
         arguments that are plain arrays of the declared shapes and dtypes go straight to C; any
         others (or a wrong number of them) to `slow(*args)`, which binds and checks them."""
+        if self._entries is not None:
+            return self._entries.entry(self.name, slow)
         return _entry(len(self._inputs), [shape == () for shape, _ in self._outs],
                       {**self._names, "slow": slow}, self._inputs)
 

@@ -1,12 +1,29 @@
-"""The lean per-call path of C functions (graphgrad/codegen/c/call.py): it takes the same
-arguments, raises the same errors as the numpy backend's callable, reuses output arrays only when
-the caller dropped them, and stays correct when threads call one function at once."""
+"""The per-call paths of C functions, the CPython entry point (graphgrad/codegen/c/pyentry.py)
+and the ctypes one (call.py): each takes the same arguments, raises the same errors as the numpy
+backend's callable, reuses output arrays only when the caller dropped them, and stays correct
+when threads call one function at once."""
+import gc
 import threading
+import weakref
 
 import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad.codegen.c.pyentry import entry_includes
+
+ENTRIES = ["cpython", "ctypes"]
+
+
+def _compile(g, entry):
+    """g compiled for the C backend with the given call path."""
+    if entry == "cpython" and entry_includes()[0] is None:
+        pytest.skip(f"no CPython entry points here: {entry_includes()[1]}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRAPHGRAD_C_ENTRY", entry)
+        f = gg.compile(g, backend="c")
+    assert f.entry == entry
+    return f
 
 
 def _graph():
@@ -20,10 +37,10 @@ def _graph():
     return g
 
 
-@pytest.fixture(scope="module")
-def both():
+@pytest.fixture(scope="module", params=ENTRIES)
+def both(request):
     g = _graph()
-    return gg.compile(g, backend="c"), gg.compile(g)
+    return _compile(g, request.param), gg.compile(g)
 
 
 def _args(k=0.0):
@@ -105,23 +122,62 @@ def test_threads_calling_at_once_get_their_own_outputs_and_workspace(both):
     assert errors == []
 
 
-def test_a_scalar_output_and_a_function_of_one_output():
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_scalar_output_and_a_function_of_one_output(entry):
     g = gg.Graph("one")
     x = g.input("x", (5,))
     with g:
         g.output("m", gg.sum(x * x))
-    f = gg.compile(g, backend="c")
+    f = _compile(g, entry)
     got = f(np.arange(5.0))
     assert type(got) is np.float64 and got == 30.0
     assert f(np.arange(5.0)) == 30.0 and f(x=np.ones(5)) == 5.0
 
 
-def test_inputs_named_like_the_entry_s_own_names():
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_inputs_named_like_the_entry_s_own_names(entry):
     g = gg.Graph("names")
     a, b, c = g.input("self", (2,)), g.input("args", (2,)), g.input("slow", (2,))
     with g:
         g.output("o", a * b + c)
-    f = gg.compile(g, backend="c")
+    f = _compile(g, entry)
     ones, threes = np.ones(2), np.full(2, 3.0)
     assert f(self=ones, args=threes, slow=ones).tolist() == [4.0, 4.0]
     assert f(ones, threes, ones).tolist() == [4.0, 4.0] and f(ones, threes, slow=threes).tolist() == [6.0, 6.0]
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_odd_arrays_take_the_fallback_and_give_the_same_values(entry):
+    f = _compile(_graph(), entry)
+    x, w, s = _args()
+    want = f(x, w, s)
+    raw = np.zeros(x.nbytes + 1, dtype=np.uint8)[1:].view(np.float64).reshape(3, 4)  # unaligned
+    raw[...] = x
+    for odd in [raw, x[:, ::-1][:, ::-1], np.asfortranarray(x), np.repeat(x, 2, axis=0)[::2]]:
+        _same(f(odd, w, s), want)
+        _same(f._fn(odd, w, s), want)  # the unchecked call too
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_compiled_function_nobody_holds_is_freed(entry):
+    f = _compile(_graph(), entry)
+    f(*_args())
+    ref = weakref.ref(f)
+    del f
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_cpython_entry_is_the_default_where_the_headers_are():
+    f = gg.compile(_graph(), backend="c")
+    assert f.entry == ("cpython" if entry_includes()[0] else "ctypes")
+
+
+def test_entry_points_that_do_not_build_leave_ctypes_and_say_so(monkeypatch, tmp_path):
+    import graphgrad.codegen.c as c_backend
+
+    monkeypatch.setattr(c_backend, "entry_includes", lambda: ([str(tmp_path), str(tmp_path)], None))  # no Python.h
+    with pytest.warns(RuntimeWarning, match="calls go through ctypes"):
+        f = gg.compile(_graph(), backend="c")
+    assert f.entry == "ctypes"
+    _same(f(*_args()), gg.compile(_graph())(*_args()))
