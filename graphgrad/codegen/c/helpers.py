@@ -74,23 +74,25 @@ GG_INLINE double gg_expm1_small(double r)
 _TANH = '''\
 GG_INLINE double gg_tanh(double x)
 {
-    /* tanh(|x|) = -t / (t + 2) with t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
+    /* tanh(|x|) = t / (-2 - t) with t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
        and p = expm1(r) on |r| <= ln2/2. |x| is clamped to 22, where tanh is 1.0 in double; NaN
-       stays NaN. No branches, so that loops over it vectorize. */
+       stays NaN. No branches, so that loops over it vectorize. The division stays: it runs on
+       its own unit beside the polynomial's multiply-adds, where Newton steps for 1 / (t + 2)
+       would add to them. */
     const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
     const double ax = fabs(x);
     const double a = ax > 22.0 ? 22.0 : ax;
     const double u = -2.0 * a;
-    const double z = u * 1.4426950408889634 + shift;
+    const double z = GG_FMA(u, 1.4426950408889634, shift);
     const double kd = z - shift;
-    const double r = (u - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
+    const double r = GG_FMA(kd, -1.9082149292705877e-10, GG_FMA(kd, -0.6931471803691238, u));
     unsigned long long bits; /* of z: k in the low bits, then 2^k from its exponent field */
     double two_k, t;
     memcpy(&bits, &z, sizeof bits);
     bits = (bits + 1023u) << 52;
     memcpy(&two_k, &bits, sizeof two_k);
     t = GG_FMA(two_k, gg_expm1_small(r), two_k - 1.0);
-    return copysign(-t / (t + 2.0), x);
+    return copysign(t / (-2.0 - t), x);
 }
 '''
 
