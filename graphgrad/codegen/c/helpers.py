@@ -99,23 +99,24 @@ GG_INLINE double gg_tanh(double x)
 _EXP = '''\
 GG_INLINE double gg_exp(double x)
 {
-    /* exp(x) = 2^k (1 + expm1(r)), k = round(x / ln2), r = x - k ln2 in two parts (|r| <= ln2/2).
-       2^k is applied as 2^k1 2^k2 (k1 = round(k/2)) so that subnormal results round once and no
-       factor overflows early. x is clamped to [-746, 710], beyond which exp is 0 or inf in
-       double; NaN stays NaN. No branches, so that loops over it vectorize (glibc's scalar exp
-       takes ~4 ns a call). */
+    /* exp(x) = 2^k (1 + expm1(r)), k = round(x / ln2), r = x - k ln2 in two parts (|r| <= ln2/2;
+       the high part of ln2 has 32 bits, so k ln2hi is exact). 2^k is applied as 2^k1 2^k2 with
+       k1 = floor(k/2), k2 = ceil(k/2), so that subnormal results round once and no factor
+       overflows early; both come from z's bits by integer shifts. x is clamped to [-746, 710],
+       beyond which exp is 0 or inf in double; NaN stays NaN. No branches, so that loops over
+       it vectorize (glibc's exp is scalar). */
     const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
     const double hi = x > 710.0 ? 710.0 : x;
     const double a = hi < -746.0 ? -746.0 : hi;
-    const double kd = (a * 1.4426950408889634 + shift) - shift;
-    const double k1d = (kd * 0.5 + shift) - shift;
-    const double z1 = k1d + shift, z2 = (kd - k1d) + shift;
-    const double r = (a - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
-    unsigned long long b1, b2; /* of z1, z2: k1, k2 in the low bits, then 2^k1, 2^k2 */
+    const double z = GG_FMA(a, 1.4426950408889634, shift);
+    const double kd = z - shift;
+    const double r = GG_FMA(kd, -1.9082149292705877e-10, GG_FMA(kd, -0.6931471803691238, a));
+    unsigned long long b1, b2; /* z's bits are shift's (even) plus k: halved, floor(k/2) */
     double s1, s2;
-    memcpy(&b1, &z1, sizeof b1);
-    memcpy(&b2, &z2, sizeof b2);
-    b1 = (b1 + 1023u) << 52;
+    memcpy(&b2, &z, sizeof b2);
+    b1 = b2 >> 1;
+    b2 -= b1; /* shift's half plus ceil(k/2) */
+    b1 = (b1 + 1023u) << 52; /* the low 12 bits become the exponent field: 2^k1 */
     b2 = (b2 + 1023u) << 52;
     memcpy(&s1, &b1, sizeof s1);
     memcpy(&s2, &b2, sizeof s2);
