@@ -5,7 +5,8 @@ is numpy's `exp(-logaddexp(0, -x))`, case for case; `gg_tanh` is written without
 compilers vectorize the loops that call it (glibc's scalar tanh is ~10x slower than numpy's SIMD
 tanh), to within 3 ulp of numpy's, and so is `gg_exp` (glibc's exp is scalar), to within 1 ulp;
 both evaluate one polynomial (`gg_expm1_small`), with fused multiply-adds where the target has
-fast ones (`GG_FMA`); `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
+fast ones (`GG_FMA`); `gg_log` is fdlibm's log without branches (for log_softmax's per-row
+log-sums), within 1 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
 -DGRAPHGRAD_CBLAS and run a cache-blocked loop otherwise; `gg_index` wraps and clamps an index
 of a gather or scatter. float32 variants end in `f`.
 """
@@ -121,6 +122,45 @@ GG_INLINE double gg_exp(double x)
     memcpy(&s1, &b1, sizeof s1);
     memcpy(&s2, &b2, sizeof s2);
     return ((1.0 + gg_expm1_small(r)) * s1) * s2;
+}
+'''
+
+_LOG = '''\
+GG_INLINE double gg_log(double x)
+{
+    /* fdlibm's log (error below 1 ulp), without branches so that loops over it vectorize:
+       x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)), log(1 + f) = f - f^2/2 + s (f^2/2 + R)
+       with s = f / (2 + f) and R a polynomial in s^2; fdlibm's second form, f - s (f - R), is
+       selected where it takes it. Subnormals are scaled by 2^54 first; log(0) = -inf,
+       log(inf) = inf, NaN and negative x give NaN. k becomes a double through z's bits. */
+    const double lg1 = 6.666666666666735130e-01, lg2 = 3.999999999940941908e-01;
+    const double lg3 = 2.857142874366239149e-01, lg4 = 2.222219843214978396e-01;
+    const double lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01;
+    const double lg7 = 1.479819860511658591e-01;
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double least = 2.2250738585072014e-308; /* below it x is subnormal (or not positive) */
+    const double y = x < least ? x * 18014398509481984.0 : x; /* 2^54 */
+    unsigned long long b, m, i, h;
+    double one_f, kz, dk, f, s, z, w, r, hfsq, wide, narrow;
+    memcpy(&b, &y, sizeof b);
+    m = b & 0x000fffffffffffffu;
+    h = m >> 32;
+    i = (m + 0x00095f6400000000u) & 0x0010000000000000u; /* 2^52 where 1 + m / 2^52 >= sqrt(2) */
+    b = ((b >> 52) & 0x7ffu) + (i >> 52) + 0x4330000000000000u; /* 2^52 + k + 1023 */
+    m |= i ^ 0x3ff0000000000000u; /* 1 + f: exponent 0, or -1 where the mantissa is >= sqrt(2) */
+    memcpy(&one_f, &m, sizeof one_f);
+    memcpy(&kz, &b, sizeof kz);
+    dk = (kz - 4503599627371519.0) - (x < least ? 54.0 : 0.0); /* 2^52 + 1023 */
+    f = one_f - 1.0;
+    s = f / (2.0 + f);
+    z = s * s;
+    w = z * z;
+    r = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7))) + w * (lg2 + w * (lg4 + w * lg6));
+    hfsq = 0.5 * f * f;
+    wide = dk * ln2_hi - ((hfsq - (s * (hfsq + r) + dk * ln2_lo)) - f);
+    narrow = dk * ln2_hi - ((s * (f - r) - dk * ln2_lo) - f);
+    r = (h >= 0x6147au && h <= 0x6b851u) ? wide : narrow;
+    return (x > 0.0 && x < INFINITY) ? r : (x == 0.0 ? -INFINITY : (x < 0.0 ? NAN : x));
 }
 '''
 
@@ -248,6 +288,7 @@ def _build() -> dict:
     out["gg_expm1_small"] = (_EXPM1_SMALL, ("gg_inline", "gg_fma"))
     out["gg_tanh"] = (_TANH, ("gg_expm1_small",))
     out["gg_exp"] = (_EXP, ("gg_expm1_small",))
+    out["gg_log"] = (_LOG, ("gg_inline",))
     for name in ("sigmoid", "tanh", "exp"):
         out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))
     cblas, gemm = _typed(_CBLAS), _typed(_GEMM)
@@ -257,7 +298,7 @@ def _build() -> dict:
 
 
 HELPERS = _build()
-NEEDS_STRING_H = frozenset({"gg_tanh", "gg_exp"})  # memcpy for its bit casts
+NEEDS_STRING_H = frozenset({"gg_tanh", "gg_exp", "gg_log"})  # memcpy for its bit casts
 
 
 def helper_closure(used) -> set:
