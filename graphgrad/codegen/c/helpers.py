@@ -60,14 +60,18 @@ _FMA = '''\
 _EXPM1_SMALL = '''\
 GG_INLINE double gg_expm1_small(double r)
 {
-    /* expm1(r) for |r| <= ln2/2: r + r^2 q(r), q(r) = sum of r^i / (i + 2)! for i < 12 (the
-       Taylor polynomial; its first term left out is below 0.05 ulp), in Estrin's form */
+    /* expm1(r) for |r| <= ln2/2: r + r^2 q(r), q(r) = 1/2 + r s(r), in Estrin's form. s, of degree
+       9, is the minimax polynomial for the relative error of expm1 on |r| <= 1.0005 ln2/2 (Remez
+       exchange at 45 digits): 2.7e-19, and 1.8e-18 (0.02 ulp) with its coefficients rounded to
+       double, in one term fewer than the Taylor polynomial that came within 0.05 ulp */
     const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    const double q01 = GG_FMA(r, 1.0 / 6.0, 0.5), q23 = GG_FMA(r, 1.0 / 120.0, 1.0 / 24.0);
-    const double q45 = GG_FMA(r, 1.0 / 5040.0, 1.0 / 720.0), q67 = GG_FMA(r, 1.0 / 362880.0, 1.0 / 40320.0);
-    const double q89 = GG_FMA(r, 1.0 / 39916800.0, 1.0 / 3628800.0);
-    const double qab = GG_FMA(r, 1.0 / 6227020800.0, 1.0 / 479001600.0);
-    const double q = GG_FMA(r8, GG_FMA(r2, qab, q89), GG_FMA(r4, GG_FMA(r2, q67, q45), GG_FMA(r2, q23, q01)));
+    const double q01 = GG_FMA(r, 0.16666666666666677, 0.5);
+    const double q23 = GG_FMA(r, 0.008333333333322123, 0.041666666666666574);
+    const double q45 = GG_FMA(r, 0.00019841269885049188, 0.001388888888894284);
+    const double q67 = GG_FMA(r, 2.755724517383209e-06, 2.48015871979707e-05);
+    const double q89 = GG_FMA(r, 2.5108732509318496e-08, 2.7557387155347667e-07);
+    const double q = GG_FMA(r8, GG_FMA(r2, 2.087891301694296e-09, q89),
+                            GG_FMA(r4, GG_FMA(r2, q67, q45), GG_FMA(r2, q23, q01)));
     return GG_FMA(r2, q, r);
 }
 '''
