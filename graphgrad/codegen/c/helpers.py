@@ -49,7 +49,8 @@ GG_INLINE double gg_sigmoid(double x)
 
 _FMA = '''\
 /* a * b + c, fused (one rounding) where the target has a fast fma (FP_FAST_FMA, C99): the
-   polynomials of gg_exp and gg_tanh take half the instructions then. Elsewhere two roundings. */
+   polynomials and range reductions of gg_exp and gg_tanh take half the instructions then.
+   Elsewhere two roundings. */
 #ifdef FP_FAST_FMA
 #define GG_FMA(a, b, c) fma(a, b, c)
 #else
@@ -79,7 +80,7 @@ GG_INLINE double gg_expm1_small(double r)
 _TANH = '''\
 GG_INLINE double gg_tanh(double x)
 {
-    /* tanh(|x|) = t / (-2 - t) with t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
+    /* tanh(|x|) = t / (-2 - t), t = expm1(-2|x|) = 2^k (p + 1) - 1, where k = round(-2|x| / ln2)
        and p = expm1(r) on |r| <= ln2/2. |x| is clamped to 22, where tanh is 1.0 in double; NaN
        stays NaN. No branches, so that loops over it vectorize. The division stays: it runs on
        its own unit beside the polynomial's multiply-adds, where Newton steps for 1 / (t + 2)
@@ -136,7 +137,8 @@ GG_INLINE double gg_log(double x)
        x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)), log(1 + f) = f - f^2/2 + s (f^2/2 + R)
        with s = f / (2 + f) and R a polynomial in s^2; fdlibm's second form, f - s (f - R), is
        selected where it takes it. Subnormals are scaled by 2^54 first; log(0) = -inf,
-       log(inf) = inf, NaN and negative x give NaN. k becomes a double through z's bits. */
+       log(inf) = inf, NaN and negative x give NaN. k becomes a double through the bits of
+       2^52 + k + 1023 (a conversion of a 64-bit integer vectorizes only with AVX-512). */
     const double lg1 = 6.666666666666735130e-01, lg2 = 3.999999999940941908e-01;
     const double lg3 = 2.857142874366239149e-01, lg4 = 2.222219843214978396e-01;
     const double lg5 = 1.818357216161805012e-01, lg6 = 1.531383769920937332e-01;
