@@ -209,6 +209,8 @@ class ReduceNest:
 class SoftmaxNest:
     """softmax (or log_softmax) of `src` along `axis`: max, then the sum of exp, then normalise."""
 
+    BLOCK = 512  # rows whose maxima and sums are kept in local arrays at a time
+
     def __init__(self, shape, axis, src, dest: Buf, log: bool):
         self.shape, self.axis, self.src, self.dest, self.log = tuple(shape), axis, src, dest, log
 
@@ -219,7 +221,6 @@ class SoftmaxNest:
         if math.prod(self.shape) == 0:
             return ["/* nothing to compute: zero-size */"]
         T = ctype(self.dest.dtype)
-        f = "f" if T == "float" else ""
         order = [d for d in range(len(self.shape)) if d != self.axis] + [self.axis]
         shape = [self.shape[d] for d in order]
         bufs = [self.dest] + self.reads()
@@ -235,7 +236,12 @@ class SoftmaxNest:
         src = self.src.text if not isinstance(self.src, Buf) else \
             f"{r.ptr(self.src.base)}[{index_text(self.src.offset, lists[1], names)}]"
         inner_dims, inner_names = dims[n_outer:], names[n_outer:]
-        exp = helper(r, "gg_exp", T)
+        rows = math.prod(dims[:n_outer])
+        flat = coalesce(self.shape, [self.dest.aligned(self.shape)])
+        if n_outer and len(flat[0]) == 1 and flat[1][0] == [1] and \
+                (rows <= self.BLOCK or lists[0][n_outer:] == [1]):
+            return self._blocked(r, T, dims[:n_outer], names[:n_outer], inner_dims, inner_names, dest, src)
+        # the exps go to dest first, in a loop of their own that vectorizes; then they are summed
         top = [f"{T} top = -INFINITY;", *loop_lines(inner_dims, inner_names,
                                                     [f"top = {helper(r, 'gg_max', T)}(top, {src});"])]
         total = ["double total = 0.0;", *loop_lines(inner_dims, inner_names, [f"total += {dest};"])]
@@ -245,20 +251,56 @@ class SoftmaxNest:
         else:
             last = loop_lines(inner_dims, inner_names, [f"{dest} = {dest} / ({T})total;" if T == "float"
                                                         else f"{dest} = {dest} / total;"])
-        flat = coalesce(self.shape, [self.dest.aligned(self.shape)])
-        if n_outer and len(flat[0]) == 1 and flat[1][0] == [1]:
-            # dest is contiguous: it holds x - max first, so that all the exps are one long loop
-            # (rows are often shorter than a vector loop's stride); the values are the same
-            cell = f"{r.ptr(self.dest.base)}[{index_text(self.dest.offset, [1], ['i'])}]"
-            lines = loop_lines(dims[:n_outer], names[:n_outer],
-                               top + loop_lines(inner_dims, inner_names, [f"{dest} = {src} - top;"]))
-            lines += loop_lines([math.prod(self.shape)], ["i"], [f"{cell} = {exp}({cell});"])
-            return lines + loop_lines(dims[:n_outer], names[:n_outer], (top if self.log else []) + total + last)
-        # the exps go to dest first, in a loop of their own that vectorizes; then they are summed
+        exp = helper(r, "gg_exp", T)
         body = top + loop_lines(inner_dims, inner_names, [f"{dest} = {exp}({src} - top);"]) + total + last
         if n_outer:
             return loop_lines(dims[:n_outer], names[:n_outer], body)
         return ["{"] + ["    " + x for x in body] + ["}"]
+
+    def _blocked(self, r, T, outer, outer_names, inner_dims, inner_names, dest, src) -> list:
+        """dest contiguous: rows in blocks of up to BLOCK (all of them in one block, or blocks of
+        contiguous rows), each row's max and sum kept in local arrays. dest holds x - max first, so
+        that the block's exps are one long loop (rows are often shorter than a vector loop's
+        stride); then the sums, for log_softmax one loop of `gg_log` over them (vectorized, where
+        libm's log is a call per row), and the normalisation. The values are the same."""
+        rows, n = math.prod(outer), math.prod(inner_dims)
+        size = min(rows, self.BLOCK)
+        count = "nr" if rows > size else str(rows)
+        row = "row" if rows > size else "q"
+        which = ["const long row = r0 + q;"] if rows > size else []  # each outer index from the row
+        for d, name in enumerate(outer_names):
+            below = math.prod(outer[d + 1:])
+            text = row if below == 1 else f"{row} / {below}"
+            which.append(f"const long {name} = {text}{f' % {outer[d]}' if d else ''};")
+
+        def each_row(body):
+            return loop_lines([count], ["q"], which + body)
+
+        cell = f"{r.ptr(self.dest.base)}[{index_text(self.dest.offset, [1], ['i'])}]"
+        maxed = [f"{T} top = -INFINITY;",
+                 *loop_lines(inner_dims, inner_names, [f"top = {helper(r, 'gg_max', T)}(top, {src});"]),
+                 *loop_lines(inner_dims, inner_names, [f"{dest} = {src} - top;"])]
+        lines = [f"double sum[{size}];", f"{T} tops[{size}];"] if self.log else []
+        if rows > size:
+            lines.append(f"const long nr = {rows} - r0 < {size} ? {rows} - r0 : {size};")
+        lines += each_row(maxed + (["tops[q] = top;"] if self.log else []))
+        exp = [f"{cell} = {helper(r, 'gg_exp', T)}({cell});"]
+        if rows > size:
+            lines += [f"for (long i = r0 * {n}; i < (r0 + nr) * {n}; ++i) {{", "    " + exp[0], "}"]
+        else:
+            lines += loop_lines([rows * n], ["i"], exp)
+        total = ["double total = 0.0;", *loop_lines(inner_dims, inner_names, [f"total += {dest};"])]
+        if self.log:
+            lines += each_row(total + ["sum[q] = total;"])
+            lines += loop_lines([count], ["q"], [f"sum[q] = {helper(r, 'gg_log', 'double')}(sum[q]);"])
+            lse = f"({T})sum[q]" if T == "float" else "sum[q]"
+            lines += each_row(loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - tops[q]) - {lse};"]))
+        else:
+            lines += each_row(total + loop_lines(inner_dims, inner_names, [
+                f"{dest} = {dest} / ({T})total;" if T == "float" else f"{dest} = {dest} / total;"]))
+        if rows > size:
+            return [f"for (long r0 = 0; r0 < {rows}; r0 += {size}) {{"] + ["    " + x for x in lines] + ["}"]
+        return ["{"] + ["    " + x for x in lines] + ["}"] if self.log else lines
 
 
 class GemmNest:
