@@ -192,7 +192,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(environment(), flush=True)
     cmd = build.find_compiler()
+    wide = sorted(set(build.host_flags(polynomial=True)) - set(build.host_flags()))
     print(f"C compiler {' '.join(cmd)}; flags {' '.join([*build.FLAGS, *build.host_flags()])} "
+          f"{'(+ ' + ' '.join(wide) + ' where exp, tanh or log run) ' if wide else ''}"
           f"{build.os.environ.get('GRAPHGRAD_CFLAGS', '')}; BLAS {' '.join(build.blas_flags()) or 'none (loops)'}",
           flush=True)
     run(3 if args.quick else args.rounds, [w for w in args.only.split(",") if w] or None)

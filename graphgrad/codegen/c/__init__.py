@@ -45,13 +45,13 @@ def _build(module: CModule):
     if includes:
         name = extension_name(module.source)
         try:
-            path = build_library(extension_source(module, name), includes)
+            path = build_library(extension_source(module, name), includes, module.polynomial)
             return path, load_extension(path, name)
         except (GraphError, ImportError, OSError) as e:  # headers that do not build: ctypes works
             warnings.warn(f"graphgrad: the C backend's CPython entry points did not build or load, so "
                           f"calls go through ctypes (GRAPHGRAD_C_ENTRY=ctypes skips them): {e}",
                           RuntimeWarning, stacklevel=3)
-    return build_library(module.source), None
+    return build_library(module.source, polynomial=module.polynomial), None
 
 
 def compile_c(g, *, optimize=True, max_bytes=2**30, name=None):

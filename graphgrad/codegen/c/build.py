@@ -3,7 +3,7 @@ by a hash of source, flags and compiler (the CPython entry points: pyentry.py; c
 
 The compiler is `$CC` or the first of cc, gcc, clang on PATH. Flags: `-std=c99 -O3
 -ffp-contract=off` (the graph's arithmetic is never contracted into fused multiply-adds, so
-results match numpy's; only the exp/tanh polynomial calls fma, helpers.py) `-fno-math-errno
+results match numpy's; only the helpers' own polynomials and range reductions call fma, helpers.py) `-fno-math-errno
 -fno-trapping-math` (value-preserving; they let loops over libm calls and `gg_tanh` vectorize),
 plus `$GRAPHGRAD_CFLAGS`. In-process builds also tune for this machine (`-march=native`: the
 loops over `gg_tanh` and other elementwise work run 4 or 8 wide instead of SSE2's 2), since their
@@ -31,6 +31,7 @@ from ...graph.errors import GraphError
 
 FLAGS = ("-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
 HOST_FLAGS = ("-march=native",)
+WIDE_FLAGS = ("-mprefer-vector-width=512",)
 STATS = {"compiler_runs": 0, "cache_hits": 0}
 _LOADED = {}
 _LOCK = threading.Lock()
@@ -83,9 +84,28 @@ def blas_flags() -> list:
     return []
 
 
-def host_flags() -> list:
-    """The flags that tune an in-process build for this machine, unless GRAPHGRAD_HOST_TUNED=0."""
-    return [] if os.environ.get("GRAPHGRAD_HOST_TUNED", "") == "0" else list(HOST_FLAGS)
+def host_flags(polynomial=False) -> list:
+    """The flags that tune an in-process build for this machine, unless GRAPHGRAD_HOST_TUNED=0;
+    with `polynomial` (the source evaluates exp, tanh or log polynomials) on a CPU with AVX-512,
+    512-bit vectors, in which those throughput-bound loops run faster; other code keeps the
+    compiler's choice, which is faster for it (docs/c-backend.md, Speed)."""
+    if os.environ.get("GRAPHGRAD_HOST_TUNED", "") == "0":
+        return []
+    return [*HOST_FLAGS, *(WIDE_FLAGS if polynomial and _has_avx512() else ())]
+
+
+def _has_avx512() -> bool:
+    return "avx512f" in _cpu_flags()
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_flags() -> frozenset:
+    """The x86 feature flags of /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            return frozenset(next((ln.split(":", 1)[1].split() for ln in f if ln.startswith("flags")), ()))
+    except OSError:
+        return frozenset()
 
 
 @functools.lru_cache(maxsize=None)
@@ -118,10 +138,11 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(base) / "graphgrad" / "c"
 
 
-def build_library(source: str, includes=()) -> pathlib.Path:
+def build_library(source: str, includes=(), polynomial=False) -> pathlib.Path:
     """The shared library of `source`, compiled now or found in the cache; `includes`: header
-    folders it needs beyond the C library's (the CPython entry points', pyentry.py)."""
-    cmd, blas, host = find_compiler(), blas_flags(), host_flags()
+    folders it needs beyond the C library's (the CPython entry points', pyentry.py);
+    `polynomial`: see `host_flags`."""
+    cmd, blas, host = find_compiler(), blas_flags(), host_flags(polynomial)
     key_text = "\0".join([source, " ".join(FLAGS), os.environ.get("GRAPHGRAD_CFLAGS", ""),
                           " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else "", *includes])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:40]

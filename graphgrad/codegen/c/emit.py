@@ -17,7 +17,7 @@ from ...graph.spec import format_type
 from .clit import ctype, table_lines
 from .cnames import CNamer, check_function_name, is_reserved
 from .function import Function, Param  # noqa: F401 - Param: what FunctionInfo.params hold
-from .helpers import NEEDS_STRING_H, helper_closure, helper_sources
+from .helpers import NEEDS_STRING_H, POLYNOMIALS, helper_closure, helper_sources
 
 _INT_TYPE = re.compile(r"\bint(32|64)_t\b")
 
@@ -35,12 +35,14 @@ class FunctionInfo:
 
 @dataclass
 class CModule:
-    """Generated C: `source` (the .c text), `header` (the .h text) and what each function is."""
+    """Generated C: `source` (the .c text), `header` (the .h text) and what each function is;
+    `polynomial`: whether its loops evaluate the polynomial helpers (exp, tanh, log)."""
 
     name: str
     source: str
     header: str
     functions: dict
+    polynomial: bool = False
 
 
 class _ModuleState:
@@ -79,7 +81,7 @@ def emit_module(functions: dict, *, module: str | None = None) -> CModule:
     source = "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
     return CModule(module, source, _header(module, fns),
                    {f.fname: FunctionInfo(f.fname, f.g, f.plan, f.params, f.lowered, f.packed())
-                     for f in fns})
+                     for f in fns}, polynomial=bool(POLYNOMIALS & helper_closure(state.helpers)))
 
 
 def _table(name, node) -> str:

@@ -5,8 +5,8 @@ is numpy's `exp(-logaddexp(0, -x))`, case for case; `gg_tanh` is written without
 compilers vectorize the loops that call it (glibc's scalar tanh is ~10x slower than numpy's SIMD
 tanh), to within 3 ulp of numpy's, and so is `gg_exp` (glibc's exp is scalar), to within 1 ulp;
 both evaluate one polynomial (`gg_expm1_small`), with fused multiply-adds where the target has
-fast ones (`GG_FMA`); `gg_log` is fdlibm's log without branches (for log_softmax's per-row
-log-sums), within 1 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
+fast ones (`GG_FMA`); `gg_log` is fdlibm's log without branches (the `log` op and log_softmax's
+per-row log-sums), within 1 ulp of numpy's; `gg_dgemm`/`gg_sgemm` call CBLAS when the file is compiled with
 -DGRAPHGRAD_CBLAS and run a cache-blocked loop otherwise; `gg_index` wraps and clamps an index
 of a gather or scatter. float32 variants end in `f`.
 """
@@ -295,7 +295,7 @@ def _build() -> dict:
     out["gg_tanh"] = (_TANH, ("gg_expm1_small",))
     out["gg_exp"] = (_EXP, ("gg_expm1_small",))
     out["gg_log"] = (_LOG, ("gg_inline",))
-    for name in ("sigmoid", "tanh", "exp"):
+    for name in ("sigmoid", "tanh", "exp", "log"):
         out[f"gg_{name}f"] = (_VIA_DOUBLE.format(name=name), (f"gg_{name}", "gg_inline"))
     cblas, gemm = _typed(_CBLAS), _typed(_GEMM)
     out["cblas_d"], out["cblas_s"] = (cblas["double"], ()), (cblas["float"], ())
@@ -304,7 +304,10 @@ def _build() -> dict:
 
 
 HELPERS = _build()
-NEEDS_STRING_H = frozenset({"gg_tanh", "gg_exp", "gg_log"})  # memcpy for its bit casts
+# the branch-free polynomials: their bit casts go through memcpy, and loops over them are bound by
+# floating-point throughput, so they run faster with the widest vectors (build.py)
+POLYNOMIALS = frozenset({"gg_tanh", "gg_exp", "gg_log"})
+NEEDS_STRING_H = POLYNOMIALS
 
 
 def helper_closure(used) -> set:

@@ -94,7 +94,7 @@ def _cast(c, a):
 C_OPS = {
     # elementwise
     "negative": Map(lambda c, a: c.unary("-", a)),
-    "exp": _helper("gg_exp"), "log": _call("log"), "sin": _call("sin"), "cos": _call("cos"),
+    "exp": _helper("gg_exp"), "log": _helper("gg_log"), "sin": _call("sin"), "cos": _call("cos"),
     "log1p": _call("log1p"), "expm1": _call("expm1"), "sqrt": _call("sqrt"), "abs": _call("fabs"),
     "square": Map(_square), "tanh": _helper("gg_tanh"), "sigmoid": _helper("gg_sigmoid"),
     "relu": Map(lambda c, a: c.helper("gg_max", a, c.lit(0.0))), "sign": _helper("gg_sign"),

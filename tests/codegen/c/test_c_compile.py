@@ -206,6 +206,7 @@ def test_narrow_concatenations_share_one_loop_and_long_sums_use_partial_sums():
         g.output("s", gg.sum(z * z))
     f = gg.compile(g, backend="c")
     assert "y[i*7 + 2] = gg_exp(x[i]);" in f.source and "part[lane] +=" in f.source
+    assert f.module.polynomial  # built with the widest vectors where the CPU has them
     rng = np.random.default_rng(0)
     args = [rng.standard_normal((50, 1)), rng.standard_normal((50, 3)), rng.standard_normal((2, 5, 2))]
     for a_, b in zip(f(*args), gg.compile(g)(*args)):
@@ -214,9 +215,24 @@ def test_narrow_concatenations_share_one_loop_and_long_sums_use_partial_sums():
 
 def test_in_process_builds_are_host_tuned_unless_turned_off(monkeypatch):
     assert build.host_flags() == ["-march=native"]
+    wide = ["-mprefer-vector-width=512"] if "avx512f" in build._cpu_flags() else []
+    assert build.host_flags(polynomial=True) == ["-march=native", *wide]
     monkeypatch.setenv("GRAPHGRAD_HOST_TUNED", "0")
-    assert build.host_flags() == []
+    assert build.host_flags() == [] and build.host_flags(polynomial=True) == []
     g = gg.grad(two_layer_net(n=3, d_in=4, h=5, d_out=2))
     args = [np.ones(s.shape) for s in g.inputs.values()]
     for a, b in zip(gg.compile(g, backend="c")(*args), gg.compile(g)(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_only_modules_that_evaluate_polynomials_are_marked_for_wide_vectors():
+    from graphgrad.codegen.c import emit_c
+
+    g = gg.Graph("plain")
+    x = g.input("x", (4,))
+    with g:
+        g.output("y", gg.relu(x) * 2.0)
+    assert not emit_c(g).polynomial
+    with g:
+        g.output("z", gg.log(x))
+    assert emit_c(g).polynomial
