@@ -34,12 +34,13 @@ class Leaf:
 
 
 class Apply:
-    """One fused elementwise node applied to the terms of its operands."""
+    """One fused elementwise node applied to the terms of its operands (`helper`: the static
+    helper its spelling calls, if any)."""
 
-    __slots__ = ("node", "args", "spell", "name")
+    __slots__ = ("node", "args", "spell", "name", "helper")
 
-    def __init__(self, node, args, spell, name=None):
-        self.node, self.args, self.spell, self.name = node, list(args), spell, name
+    def __init__(self, node, args, spell, name=None, helper=""):
+        self.node, self.args, self.spell, self.name, self.helper = node, list(args), spell, name, helper
 
 
 def leaves(tree) -> list:

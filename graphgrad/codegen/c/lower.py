@@ -158,8 +158,9 @@ class _Lowering:
         if v is not root and self.owner.get(v) is not root:
             return Leaf(self.accesses[v])
         if v not in self.trees:
-            self.trees[v] = Apply(v, [self._tree(a, root) for a in v.inputs], self.entries[v].spell,
-                                  v.name if v is not root else None)
+            entry = self.entries[v]
+            self.trees[v] = Apply(v, [self._tree(a, root) for a in v.inputs], entry.spell,
+                                  v.name if v is not root else None, entry.helper)
         return self.trees[v]
 
     def run(self) -> Lowered:

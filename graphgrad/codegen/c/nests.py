@@ -15,6 +15,7 @@ import math
 from .access import Buf, coalesce, index_text
 from .clit import ctype, literal
 from .expr import leaves, render_tree
+from .rows import polynomial_calls, render_rows
 
 LANES = 8  # partial sums of a long reduction
 _INDEX = ["i", "j", "k", "l"] + [f"i{n}" for n in range(4, 64)]
@@ -67,9 +68,19 @@ class MapNest:
         dims, lists, _ = coalesce(self.shape, [b.aligned(self.shape) for b in bufs])
         names = _INDEX[:len(dims)]
         texts = {id(b): f"{r.ptr(b.base)}[{index_text(b.offset, s, names)}]" for b, s in zip(bufs, lists)}
-        prelude, root = render_tree(self.tree, lambda leaf: texts[id(leaf.access)], r)
-        body = prelude + [f"{texts[id(self.dest)]} = {root.text};"]
-        return loop_lines(dims, names, body) if dims else _block(body)
+
+        def body(tree, more):
+            prelude, root = render_tree(tree, lambda leaf: more.get(id(leaf.access)) or texts[id(leaf.access)], r)
+            return prelude + [f"{texts[id(self.dest)]} = {root.text};"]
+
+        calls = polynomial_calls(self.tree, dims, bufs, lists)
+        if calls:  # short rows: the exps, tanhs and logs first, in flat loops (rows.py)
+            def flat(buf, position):
+                return f"{r.ptr(buf.base)}[{buf.offset} + {position}]" if buf.offset else \
+                    f"{r.ptr(buf.base)}[{position}]"
+            return render_rows(r, self.tree, dims, names, calls, flat, body)
+        lines = body(self.tree, {})
+        return loop_lines(dims, names, lines) if dims else _block(lines)
 
 
 class ConcatNest:

@@ -23,6 +23,7 @@ from . import kernels, kernels_conv, kernels_index
 @dataclass(frozen=True)
 class Map:
     spell: Callable
+    helper: str = ""  # the static helper its spelling calls, if any (rows.py hoists polynomials)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def _call(fn):
 
 
 def _helper(fn):
-    return Map(lambda c, a, *rest: c.helper(fn, a, *rest))
+    return Map(lambda c, a, *rest: c.helper(fn, a, *rest), fn)
 
 
 def _binary(symbol):
