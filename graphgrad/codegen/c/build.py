@@ -3,10 +3,11 @@ by a hash of source, flags and compiler (the CPython entry points: pyentry.py; c
 
 The compiler is `$CC` or the first of cc, gcc, clang on PATH. Flags: `-std=c99 -O3
 -ffp-contract=off` (the graph's arithmetic is never contracted into fused multiply-adds, so
-results match numpy's; only the helpers' own polynomials and range reductions call fma, helpers.py) `-fno-math-errno
--fno-trapping-math` (value-preserving; they let loops over libm calls and `gg_tanh` vectorize),
-plus `$GRAPHGRAD_CFLAGS`. In-process builds also tune for this machine (`-march=native`: the
-loops over `gg_tanh` and other elementwise work run 4 or 8 wide instead of SSE2's 2), since their
+results match numpy's; only the helpers' own polynomials and range reductions call fma,
+helpers.py) `-fno-math-errno -fno-trapping-math` (value-preserving; they let loops over libm
+calls and `gg_tanh` vectorize), plus `$GRAPHGRAD_CFLAGS`. In-process builds also tune for this
+machine (`-march=native`: the loops over `gg_tanh` and other elementwise work run 4 or 8 wide
+instead of SSE2's 2; 512-bit vectors for modules with polynomials, `host_flags`), since their
 library runs where it is built; the cache key names the CPU, `GRAPHGRAD_HOST_TUNED=0` turns it
 off, and a compiler that rejects the flag builds without it. Exported files carry no flags. With a CBLAS found (libopenblas, or
 `$GRAPHGRAD_BLAS_LIBS`), `-DGRAPHGRAD_CBLAS` and its link flags; `GRAPHGRAD_CBLAS=0` turns it off.
@@ -144,7 +145,8 @@ def build_library(source: str, includes=(), polynomial=False) -> pathlib.Path:
     `polynomial`: see `host_flags`."""
     cmd, blas, host = find_compiler(), blas_flags(), host_flags(polynomial)
     key_text = "\0".join([source, " ".join(FLAGS), os.environ.get("GRAPHGRAD_CFLAGS", ""),
-                          " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else "", *includes])
+                          " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else "",
+                          *includes])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:40]
     folder = cache_dir()
     library = folder / f"{key}.so"
