@@ -276,9 +276,11 @@ class SoftmaxNest:
         libm's log is a call per row), and the normalisation. The values are the same."""
         rows, n = math.prod(outer), math.prod(inner_dims)
         size = min(rows, self.BLOCK)
-        count = "nr" if rows > size else str(rows)
-        row = "row" if rows > size else "q"
-        which = ["const long row = r0 + q;"] if rows > size else []  # each outer index from the row
+        # the locals' names are fresh: a value the nest reads may be called `sum` or `tops`
+        sums, tops, r0, nr, row = (r.fresh(x) for x in ("sum", "tops", "r0", "nr", "row"))
+        count = nr if rows > size else str(rows)
+        row = row if rows > size else "q"
+        which = [f"const long {row} = {r0} + q;"] if rows > size else []  # each outer index from the row
         for d, name in enumerate(outer_names):
             below = math.prod(outer[d + 1:])
             text = row if below == 1 else f"{row} / {below}"
@@ -291,26 +293,26 @@ class SoftmaxNest:
         maxed = [f"{T} top = -INFINITY;",
                  *loop_lines(inner_dims, inner_names, [f"top = {helper(r, 'gg_max', T)}(top, {src});"]),
                  *loop_lines(inner_dims, inner_names, [f"{dest} = {src} - top;"])]
-        lines = [f"double sum[{size}];", f"{T} tops[{size}];"] if self.log else []
+        lines = [f"double {sums}[{size}];", f"{T} {tops}[{size}];"] if self.log else []
         if rows > size:
-            lines.append(f"const long nr = {rows} - r0 < {size} ? {rows} - r0 : {size};")
-        lines += each_row(maxed + (["tops[q] = top;"] if self.log else []))
+            lines.append(f"const long {nr} = {rows} - {r0} < {size} ? {rows} - {r0} : {size};")
+        lines += each_row(maxed + ([f"{tops}[q] = top;"] if self.log else []))
         exp = [f"{cell} = {helper(r, 'gg_exp', T)}({cell});"]
         if rows > size:
-            lines += [f"for (long i = r0 * {n}; i < (r0 + nr) * {n}; ++i) {{", "    " + exp[0], "}"]
+            lines += [f"for (long i = {r0} * {n}; i < ({r0} + {nr}) * {n}; ++i) {{", "    " + exp[0], "}"]
         else:
             lines += loop_lines([rows * n], ["i"], exp)
         total = ["double total = 0.0;", *loop_lines(inner_dims, inner_names, [f"total += {dest};"])]
         if self.log:
-            lines += each_row(total + ["sum[q] = total;"])
-            lines += loop_lines([count], ["q"], [f"sum[q] = {helper(r, 'gg_log', 'double')}(sum[q]);"])
-            lse = f"({T})sum[q]" if T == "float" else "sum[q]"
-            lines += each_row(loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - tops[q]) - {lse};"]))
+            lines += each_row(total + [f"{sums}[q] = total;"])
+            lines += loop_lines([count], ["q"], [f"{sums}[q] = {helper(r, 'gg_log', 'double')}({sums}[q]);"])
+            lse = f"({T}){sums}[q]" if T == "float" else f"{sums}[q]"
+            lines += each_row(loop_lines(inner_dims, inner_names, [f"{dest} = ({src} - {tops}[q]) - {lse};"]))
         else:
             lines += each_row(total + loop_lines(inner_dims, inner_names, [
                 f"{dest} = {dest} / ({T})total;" if T == "float" else f"{dest} = {dest} / total;"]))
         if rows > size:
-            return [f"for (long r0 = 0; r0 < {rows}; r0 += {size}) {{"] + ["    " + x for x in lines] + ["}"]
+            return [f"for (long {r0} = 0; {r0} < {rows}; {r0} += {size}) {{"] + ["    " + x for x in lines] + ["}"]
         return ["{"] + ["    " + x for x in lines] + ["}"] if self.log else lines
 
 

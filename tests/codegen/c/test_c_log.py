@@ -91,3 +91,18 @@ def test_softmax_blocks_agree_with_numpy(dtype, shape, axis, moved):
     rtol = 1e-12 if dtype == "float64" else 1e-5
     for got, want in zip(f(x), gg.compile(g)(x)):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-300 if dtype == "float64" else 1e-6)
+
+
+@pytest.mark.parametrize("rows", [6, 1100])  # one block, and several
+@pytest.mark.parametrize("name", ["sum", "tops", "r0", "nr", "row"])
+def test_softmax_blocks_read_values_named_like_their_locals(rows, name):
+    """The blocked nest's local arrays and counters never shadow a value it reads."""
+    g = gg.Graph("shadow")
+    x = g.input("x", (rows, 5, 3))
+    with g:
+        s = gg.sum(x, axis=2)
+        s.name = name
+        g.output("y", gg.log_softmax(s, axis=1))
+    a = np.random.default_rng(2).standard_normal((rows, 5, 3))
+    np.testing.assert_allclose(gg.compile(g, backend="c", optimize=False)(a),
+                               gg.compile(g, optimize=False)(a), rtol=1e-12)
