@@ -195,7 +195,7 @@ def main(argv=None):
     wide = sorted(set(build.host_flags(polynomial=True)) - set(build.host_flags()))
     print(f"C compiler {' '.join(cmd)}; flags {' '.join([*build.FLAGS, *build.host_flags()])} "
           f"{'(+ ' + ' '.join(wide) + ' where exp, tanh or log run) ' if wide else ''}"
-          f"{build.os.environ.get('GRAPHGRAD_CFLAGS', '')}; BLAS {' '.join(build.blas_flags()) or 'none (loops)'}",
+          f"{build.os.environ.get('GRAPHGRAD_CFLAGS', '')}; BLAS {' '.join(build.inprocess_blas()[1]) or 'none (loops)'}",
           flush=True)
     run(3 if args.quick else args.rounds, [w for w in args.only.split(",") if w] or None)
 

@@ -9,8 +9,10 @@ calls and `gg_tanh` vectorize), plus `$GRAPHGRAD_CFLAGS`. In-process builds also
 machine (`-march=native`: the loops over `gg_tanh` and other elementwise work run 4 or 8 wide
 instead of SSE2's 2; 512-bit vectors for modules with polynomials, `host_flags`), since their
 library runs where it is built; the cache key names the CPU, `GRAPHGRAD_HOST_TUNED=0` turns it
-off, and a compiler that rejects the flag builds without it. Exported files carry no flags. With a CBLAS found (libopenblas, or
-`$GRAPHGRAD_BLAS_LIBS`), `-DGRAPHGRAD_CBLAS` and its link flags; `GRAPHGRAD_CBLAS=0` turns it off.
+off, and a compiler that rejects the flag builds without it. Exported files carry no flags.
+Matmuls call CBLAS when one is found: `$GRAPHGRAD_BLAS_LIBS`, else numpy's bundled OpenBLAS
+(numpy_blas.py), else the system's libopenblas (`GRAPHGRAD_CBLAS=system` skips numpy's);
+`GRAPHGRAD_CBLAS=0` builds plain loops.
 Libraries live in `$GRAPHGRAD_CACHE` (default `~/.cache/graphgrad/c`) as `<sha256>.so`; a second
 build of the same source runs no compiler, and a library already loaded is not loaded again.
 """
@@ -29,6 +31,7 @@ import tempfile
 import threading
 
 from ...graph.errors import GraphError
+from .numpy_blas import numpy_blas
 
 FLAGS = ("-std=c99", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
 HOST_FLAGS = ("-march=native",)
@@ -83,6 +86,18 @@ def blas_flags() -> list:
         raise GraphError("GRAPHGRAD_CBLAS=1 but no libopenblas was found; install libopenblas-dev "
                          "or set GRAPHGRAD_BLAS_LIBS to the link flags of your CBLAS")
     return []
+
+
+def inprocess_blas() -> tuple:
+    """(C put before the source, flags) of the BLAS an in-process build calls: `$GRAPHGRAD_BLAS_LIBS`
+    when set, else numpy's own OpenBLAS where its wheel bundles one (numpy_blas.py; not with
+    `GRAPHGRAD_CBLAS=system`), else `blas_flags()`'s."""
+    setting = os.environ.get("GRAPHGRAD_CBLAS", "")
+    if setting != "0" and setting != "system" and not os.environ.get("GRAPHGRAD_BLAS_LIBS"):
+        bundled = numpy_blas()
+        if bundled is not None:
+            return bundled.shim(), bundled.flags()
+    return "", blas_flags()
 
 
 def host_flags(polynomial=False) -> list:
@@ -143,7 +158,9 @@ def build_library(source: str, includes=(), polynomial=False) -> pathlib.Path:
     """The shared library of `source`, compiled now or found in the cache; `includes`: header
     folders it needs beyond the C library's (the CPython entry points', pyentry.py);
     `polynomial`: see `host_flags`."""
-    cmd, blas, host = find_compiler(), blas_flags(), host_flags(polynomial)
+    cmd, host = find_compiler(), host_flags(polynomial)
+    shim, blas = inprocess_blas()
+    source = shim + source
     key_text = "\0".join([source, " ".join(FLAGS), os.environ.get("GRAPHGRAD_CFLAGS", ""),
                           " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else "",
                           *includes])
