@@ -12,7 +12,7 @@ from .clit import ctype, literal
 # C precedence levels (lower binds tighter); a right operand at the same level is parenthesized so
 # that `a - (b - c)` and `a + (b + c)` keep their order (float addition is not associative).
 ATOM, UNARY, MUL, ADD, REL, EQ, COND = 0, 1, 2, 3, 4, 5, 6
-_INLINE_CHARS = 60  # a longer subexpression gets a local of its own, so that lines stay readable
+INLINE_CHARS = 60  # a longer subexpression gets a local of its own, so that lines stay readable
 
 
 class Term:
@@ -160,7 +160,7 @@ def render_tree(tree, leaf_text, r):
             spell = Spell(t.node, [a.access.dtype if isinstance(a, Leaf) else a.node.dtype
                                    for a in t.args], r, prelude)
             out = t.spell(spell, *args)
-            long = len(out.text) > _INLINE_CHARS
+            long = len(out.text) > INLINE_CHARS
             if t is not tree and (t.name or uses[id(t)] > 1 or long) and out.level != ATOM:
                 name = r.fresh(t.name or "t")
                 prelude.append(f"const {ctype(t.node.dtype)} {name} = {out.text};")

@@ -196,6 +196,30 @@ def test_tanh_is_within_three_ulp_of_numpys_everywhere():
     assert np.signbit(y[-7]) and y[-6] == 1.0 and y[-5] == -1.0 and y[-1] == 5e-324
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sums_over_leading_rows_add_four_rows_at_a_time(dtype):
+    g = gg.Graph("bias_grads")
+    x, s = g.input("x", (66, 5, 3), dtype), g.input("s", (6, 4), dtype)
+    with g:
+        e = x * 2.0
+        g.output("b", gg.sum(e, axis=0))          # 66 rows: 16 steps of four, then 2 rows
+        g.output("m", gg.mean(x, axis=(0, 1)))    # 330 rows of 3 after coalescing
+        g.output("few", gg.sum(s, axis=0))        # 6 rows: too few, one at a time
+        long = gg.exp(gg.sin(x) * x + x * x) * gg.cos(x) * gg.exp(x * x * x)
+        g.output("sq", gg.sum(long, axis=0))      # a local for part of it: one row at a time
+    f = gg.compile(g, backend="c", optimize=False)
+    assert "b[j] += (x[i*15 + j] * 2.0 + x[(i + 1)*15 + j] * 2.0) + (x[(i + 2)*15 + j] * 2.0 + " \
+           "x[(i + 3)*15 + j] * 2.0);" in f.source.replace("2.0f", "2.0")
+    assert "for (long i = 64; i < 66; ++i) {" in f.source and "i < 328; i += 4)" in f.source
+    assert "few[j] += s[i*4 + j];" in f.source and "sq[j] += t * gg_exp" in f.source
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal((66, 5, 3)).astype(dtype), rng.standard_normal((6, 4)).astype(dtype)]
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for got, want in zip(f(*args), gg.compile(g, optimize=False)(*args)):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
 def test_narrow_concatenations_share_one_loop_and_long_sums_use_partial_sums():
     g = gg.Graph("cc")
     x, z, w = g.input("x", (50, 1)), g.input("z", (50, 3)), g.input("w", (2, 5, 2))
