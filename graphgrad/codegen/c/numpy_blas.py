@@ -21,7 +21,7 @@ import numpy as np
 
 # (prefix, suffix, integer type) of the CBLAS names a bundled OpenBLAS may export, newest first
 _NAMINGS = (("scipy_", "64_", "long long"), ("scipy_", "", "int"), ("", "64_", "long long"), ("", "", "int"))
-_ROUTINES = {  # routine: (result-free parameter list in the generated declaration's order)
+_ROUTINES = {  # routine: its parameters as declared in the generated code (I: BLAS integer, T: element)
     "gemm": ("int order", "int trans_a", "int trans_b", "I m", "I n", "I k", "T alpha", "const T *a",
              "I lda", "const T *b", "I ldb", "T beta", "T *c", "I ldc"),
     "gemv": ("int order", "int trans", "I m", "I n", "T alpha", "const T *a", "I lda", "const T *x",
@@ -42,8 +42,10 @@ class NumpyBlas:
         return f"{self.prefix}cblas_{name}{self.suffix}"
 
     def flags(self) -> list:
-        """Link flags: the library by path, and where the loader finds it again."""
-        return ["-DGRAPHGRAD_CBLAS", self.library, f"-Wl,-rpath,{os.path.dirname(self.library)}"]
+        """Link flags: the library by path, and where the loader finds it again (-Xlinker, so
+        that a comma in the folder's name is not taken for a separator)."""
+        folder = os.path.dirname(self.library)
+        return ["-DGRAPHGRAD_CBLAS", self.library, "-Xlinker", "-rpath", "-Xlinker", folder]
 
     def shim(self) -> str:
         """C put before the generated source: cblas_?gemm/?gemv renamed to static inline functions that
