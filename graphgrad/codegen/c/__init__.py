@@ -9,7 +9,7 @@ import re
 import warnings
 
 from ...graph.errors import GraphError
-from .build import build_library, load_library
+from .build import build_library, build_settings, load_library
 from .call import CCall
 from .emit import CModule, emit_c, emit_module
 from .lower import lower
@@ -43,7 +43,7 @@ def _build(module: CModule):
     can build them (pyentry.py), else, or when that build fails, the plain library for ctypes."""
     includes, _ = entry_includes()
     if includes:
-        name = extension_name(module.source)
+        name = extension_name(module.source, build_settings(includes, module.polynomial))
         try:
             path = build_library(extension_source(module, name), includes, module.polynomial)
             return path, load_extension(path, name)

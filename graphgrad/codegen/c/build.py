@@ -11,8 +11,8 @@ instead of SSE2's 2; 512-bit vectors for modules with polynomials, `host_flags`)
 library runs where it is built; the cache key names the CPU, `GRAPHGRAD_HOST_TUNED=0` turns it
 off, and a compiler that rejects the flag builds without it. Exported files carry no flags.
 Matmuls call CBLAS when one is found: `$GRAPHGRAD_BLAS_LIBS`, else numpy's bundled OpenBLAS
-(numpy_blas.py), else the system's libopenblas (`GRAPHGRAD_CBLAS=system` skips numpy's);
-`GRAPHGRAD_CBLAS=0` builds plain loops.
+(numpy_blas.py), else the system's libopenblas (`GRAPHGRAD_CBLAS=system` skips numpy's and,
+like `=1`, is an error without one); `GRAPHGRAD_CBLAS=0` builds plain loops.
 Libraries live in `$GRAPHGRAD_CACHE` (default `~/.cache/graphgrad/c`) as `<sha256>.so`; a second
 build of the same source runs no compiler, and a library already loaded is not loaded again.
 """
@@ -82,8 +82,8 @@ def blas_flags() -> list:
         for lib in ("libopenblas.so", "libopenblas.dylib"):
             if os.path.exists(os.path.join(d, lib)):
                 return ["-DGRAPHGRAD_CBLAS", f"-L{d}", "-lopenblas"]
-    if setting == "1":
-        raise GraphError("GRAPHGRAD_CBLAS=1 but no libopenblas was found; install libopenblas-dev "
+    if setting in ("1", "system"):
+        raise GraphError(f"GRAPHGRAD_CBLAS={setting} but no libopenblas was found; install libopenblas-dev "
                          "or set GRAPHGRAD_BLAS_LIBS to the link flags of your CBLAS")
     return []
 
@@ -154,6 +154,15 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(base) / "graphgrad" / "c"
 
 
+def build_settings(includes=(), polynomial=False) -> str:
+    """Everything besides the source that decides what a build makes: flags, BLAS (its shim
+    too), compiler and CPU; the cache key, and the CPython module's name (pyentry.py), hash it."""
+    cmd, host = find_compiler(), host_flags(polynomial)
+    shim, blas = inprocess_blas()
+    return "\0".join([" ".join(FLAGS), os.environ.get("GRAPHGRAD_CFLAGS", ""), shim, " ".join(blas),
+                      _identity(cmd), " ".join(host), _cpu_identity() if host else "", *includes])
+
+
 def build_library(source: str, includes=(), polynomial=False) -> pathlib.Path:
     """The shared library of `source`, compiled now or found in the cache; `includes`: header
     folders it needs beyond the C library's (the CPython entry points', pyentry.py);
@@ -161,10 +170,7 @@ def build_library(source: str, includes=(), polynomial=False) -> pathlib.Path:
     cmd, host = find_compiler(), host_flags(polynomial)
     shim, blas = inprocess_blas()
     source = shim + source
-    key_text = "\0".join([source, " ".join(FLAGS), os.environ.get("GRAPHGRAD_CFLAGS", ""),
-                          " ".join(blas), _identity(cmd), " ".join(host), _cpu_identity() if host else "",
-                          *includes])
-    key = hashlib.sha256(key_text.encode()).hexdigest()[:40]
+    key = hashlib.sha256("\0".join([source, build_settings(includes, polynomial)]).encode()).hexdigest()[:40]
     folder = cache_dir()
     library = folder / f"{key}.so"
     if library.exists():

@@ -50,7 +50,10 @@ class NumpyBlas:
     def shim(self) -> str:
         """C put before the generated source: cblas_?gemm/?gemv renamed to static inline functions that
         call the bundled routines (a later plain declaration of a static function stays static)."""
-        lines = [f"/* In-process build: matmuls call numpy's OpenBLAS ({os.path.basename(self.library)}) */"]
+        lines = [f"/* In-process build: matmuls call numpy's OpenBLAS ({os.path.basename(self.library)}) */",
+                 "#if defined(__GNUC__)  /* a module without float32 matmuls leaves two of them unused */",
+                 "#define GG_NUMPY_UNUSED __attribute__((unused))", "#else", "#define GG_NUMPY_UNUSED",
+                 "#endif"]
         for t, p in (("double", "d"), ("float", "s")):
             for routine, params in _ROUTINES.items():
                 name = f"{p}{routine}"
@@ -58,7 +61,7 @@ class NumpyBlas:
                 wide = [q.replace("I ", f"{self.integer} ").replace("T ", f"{t} ") for q in params]
                 args = ", ".join(q.split()[-1].lstrip("*") for q in params)
                 lines += [f"void {self.symbol(name)}({', '.join(wide)});",
-                          f"static inline void gg_numpy_{name}({', '.join(typed)})",
+                          f"static inline GG_NUMPY_UNUSED void gg_numpy_{name}({', '.join(typed)})",
                           f"{{\n    {self.symbol(name)}({args});\n}}",
                           f"#define cblas_{name} gg_numpy_{name}"]
         return "\n".join(lines) + "\n"

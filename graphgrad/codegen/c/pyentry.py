@@ -291,9 +291,10 @@ def entry_includes():
     return folders, None
 
 
-def extension_name(source: str) -> str:
-    """A module name that is the same for the same source, interpreter and numpy."""
-    text = "\0".join([source, sys.version, np.__version__])
+def extension_name(source: str, settings: str = "") -> str:
+    """A module name that is the same for the same source, build settings (build.build_settings:
+    another BLAS or flags make another module, not the one already imported), interpreter and numpy."""
+    text = "\0".join([source, settings, sys.version, np.__version__])
     return "graphgrad_c_" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -81,7 +81,25 @@ def test_the_settings_choose_the_blas(monkeypatch):
     if BUNDLED is None:
         assert (shim, flags) == ("", build.blas_flags())
     else:
-        assert flags[:2] == ["-DGRAPHGRAD_CBLAS", BUNDLED.library] and "static inline void gg_numpy_dgemm" in shim
+        assert flags[:2] == ["-DGRAPHGRAD_CBLAS", BUNDLED.library]
+        assert "static inline GG_NUMPY_UNUSED void gg_numpy_dgemm" in shim
+
+
+def test_another_blas_setting_builds_and_imports_another_module(monkeypatch):
+    """The CPython module of a build is named after its settings too, so that a graph compiled
+    again with another BLAS runs that build, not the module imported for the first."""
+    g = gg.Graph("settings")  # a graph no other test compiles
+    a, b = g.input("a", (9, 7)), g.input("b", (7, 5))
+    g.output("y", gg.tanh(a @ b))
+    args = [np.random.default_rng(1).standard_normal(s) for s in ((9, 7), (7, 5))]
+    gg.compile(g, backend="c")
+    before = {m for m in sys.modules if m.startswith("graphgrad_c_")}
+    monkeypatch.setenv("GRAPHGRAD_CBLAS", "0")
+    loops = gg.compile(g, backend="c")
+    if loops.entry != "cpython":
+        pytest.skip("no CPython entry points here (Python.h missing)")
+    assert len({m for m in sys.modules if m.startswith("graphgrad_c_")} - before) == 1
+    np.testing.assert_allclose(loops(*args)[0], gg.compile(g)(*args)[0], rtol=1e-12)
 
 
 @needs_bundled
