@@ -218,7 +218,6 @@ class ReduceNest:
             lines += loop_lines([kept], ["i"], [f"{flat} /= {literal(self._count(), self.dest.dtype)};"])
         return lines
 
-
     def _rows_at_once(self, r, dims, lists, names, bufs, dest):
         """A sum over leading rows (a bias gradient) that adds ROWS rows to dest at a time, as
         `dest += (v(i) + v(i+1)) + (v(i+2) + v(i+3))`: a quarter of the loads and stores of

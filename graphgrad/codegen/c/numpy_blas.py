@@ -48,8 +48,9 @@ class NumpyBlas:
         return ["-DGRAPHGRAD_CBLAS", self.library, "-Xlinker", "-rpath", "-Xlinker", folder]
 
     def shim(self) -> str:
-        """C put before the generated source: cblas_?gemm/?gemv renamed to static inline functions that
-        call the bundled routines (a later plain declaration of a static function stays static)."""
+        """C put before the generated source: cblas_?gemm/?gemv renamed to static inline functions
+        that call the bundled routines (a later plain declaration of a static function stays
+        static, C99 6.2.2)."""
         lines = [f"/* In-process build: matmuls call numpy's OpenBLAS ({os.path.basename(self.library)}) */",
                  "#if defined(__GNUC__)  /* a module without float32 matmuls leaves two of them unused */",
                  "#define GG_NUMPY_UNUSED __attribute__((unused))", "#else", "#define GG_NUMPY_UNUSED",
