@@ -119,8 +119,5 @@ def bilinear(op):
     operands that have a tangent, of the op with that tangent in its place."""
     def forward(ts, y, xs, attrs, style):
         parts = [apply(op, *xs[:i], t, *xs[i + 1:], **attrs) for i, t in enumerate(ts) if t is not None]
-        total = parts[0]
-        for part in parts[1:]:
-            total = total + part
-        return total
+        return sum(parts[1:], parts[0])
     return forward

@@ -64,13 +64,21 @@ def matmul_products(g, y, a, b, wants):
                  for i, (x, wanted) in enumerate(zip((a, b), wants)))
 
 
+def matmul_tangent(ts, y, a, b):
+    """J_A · vec(T_A) + J_B · vec(T_B) for Y = A @ B with two matrices (None: no tangent)."""
+    parts = [product(matmul_jacobian(y, a, b, i), t, (a.shape[0], b.shape[1]))
+             for i, t in enumerate(ts) if t is not None]
+    return sum(parts[1:], parts[0])
+
+
 class ConvAsMatmul:
     """A convolution (groups 1) as one matrix product, the seeds' view once more:
     Y2 = cols(X) @ W2 with cols(X) (N·P, C·K) the patches (im2col) and W2 (C·K, O) the weight, P
     the output positions; `cols` and `w2` map tensors to those matrices, the `un*` maps back."""
 
-    def __init__(self, x, w, attrs):
+    def __init__(self, x, w, y, attrs):
         self.nd, (self.n, self.c), self.o = x.ndim - 2, x.shape[:2], w.shape[0]
+        self.out, self.p = y.shape[2:], int(np.prod(y.shape[2:]))
         self.x_shape, self.w_shape = x.shape, w.shape
         self.window = dict(kernel=w.shape[2:], stride=attrs["stride"], padding=attrs["padding"],
                            dilation=attrs["dilation"])
@@ -82,8 +90,6 @@ class ConvAsMatmul:
 
     def cols(self, t):
         p = apply("im2col", t, **self.window)
-        self.out = p.shape[2:2 + self.nd]
-        self.p = int(np.prod(self.out))
         return p.transpose(self._perm()).reshape(self.n * self.p, self.c * self.k)
 
     def uncols(self, m):
@@ -106,24 +112,16 @@ class ConvAsMatmul:
 
 
 def conv_products(g, y, x, w, wants, attrs):
-    """(dX, dW) of a convolution through im2col and the Kronecker Jacobians of its matmul: dX is
-    col2im (im2col's transposed Jacobian) of (I ⊗ W2ᵀ)ᵀ vec(G2), dW is (cols ⊗ I)ᵀ vec(G2)."""
-    conv = ConvAsMatmul(x, w, attrs)
-    cols, w2 = conv.cols(x), conv.w2(w)
-    g2 = conv.y2(g)
-    dx = conv.uncols(transposed_product(matmul_jacobian(y, cols, w2, 0), g2, cols.shape)) if wants[0] else None
-    dw = conv.unw2(transposed_product(matmul_jacobian(y, cols, w2, 1), g2, w2.shape)) if wants[1] else None
-    return dx, dw
+    """(dX, dW) of a convolution: its matmul's Kronecker products on G2, dX then col2im
+    (im2col's transposed Jacobian) of the patches' cotangent, dW the weight's reshaped back."""
+    conv = ConvAsMatmul(x, w, y, attrs)
+    dcols, dw2 = matmul_products(conv.y2(g), y, conv.cols(x), conv.w2(w), wants)
+    return (None if dcols is None else conv.uncols(dcols), None if dw2 is None else conv.unw2(dw2))
 
 
 def conv_tangent(ts, y, x, w, attrs):
-    """J · vec(T) of a convolution in the same view: Kronecker Jacobians applied to cols(Tx), W2(Tw)."""
-    conv = ConvAsMatmul(x, w, attrs)
+    """J · vec(T) of a convolution in the same view: its matmul's tangent on cols(Tx) and W2(Tw)."""
+    conv = ConvAsMatmul(x, w, y, attrs)
     cols, w2 = conv.cols(x), conv.w2(w)
-    shape = (cols.shape[0], w2.shape[1])
-    parts = []
-    if ts[0] is not None:
-        parts.append(product(matmul_jacobian(y, cols, w2, 0), conv.cols(ts[0]), shape))
-    if ts[1] is not None:
-        parts.append(product(matmul_jacobian(y, cols, w2, 1), conv.w2(ts[1]), shape))
-    return conv.uny2(parts[0] if len(parts) == 1 else parts[0] + parts[1])
+    tangents = (None if ts[0] is None else conv.cols(ts[0]), None if ts[1] is None else conv.w2(ts[1]))
+    return conv.uny2(matmul_tangent(tangents, y, cols, w2))

@@ -29,7 +29,7 @@ from ...graph.ops_linalg import matmul_shape
 from ...graph.tensor import apply
 from .constructors import (NO_GRADIENT, Rule, bilinear, broadcast, keep, linear, mT, partials, reshape,
                            sum_to, vjp, zeros)
-from .jacobian import matmul_jacobian, matmul_products, product
+from .jacobian import matmul_products, matmul_tangent
 from .rules_conv import CONV_RULES
 
 __all__ = ["NO_GRADIENT", "RULES", "Rule", "linear", "missing_rules", "partials", "sum_to", "vjp", "zeros"]
@@ -54,8 +54,7 @@ def _matmul_jvp(ts, y, xs, attrs, style):
     a, b = xs
     if style != "jacobian" or a.ndim != 2 or b.ndim != 2:
         return bilinear("matmul")(ts, y, xs, attrs, style)
-    parts = [product(matmul_jacobian(y, a, b, i), t, y.shape) for i, t in enumerate(ts) if t is not None]
-    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return matmul_tangent(ts, y, a, b)
 
 
 def _at_max(y, x, axis):

@@ -35,7 +35,8 @@ def _conv_jvp(ts, y, xs, attrs, style):
     return bilinear("conv")(ts, y, xs, attrs, style)
 
 
-def _windows(x, kernel, stride, padding):
+def _windows(kernel, stride, padding):
+    """im2col/col2im's attributes for pooling windows (no dilation)."""
     return dict(kernel=kernel, stride=stride, padding=padding, dilation=(1,) * len(kernel))
 
 
@@ -44,12 +45,17 @@ def _per_window(t, nd):
     return t.reshape(t.shape + (1,) * nd)
 
 
+def _padded(t, padding, value=0.0):
+    """t (N, C, *spatial) padded by `padding` (before and after each spatial axis in turn)."""
+    return gg.pad(t, [(0, 0)] * 2 + [(padding[2 * i], padding[2 * i + 1]) for i in range(t.ndim - 2)],
+                  value=value)
+
+
 def _max_share(y, x, kernel, stride, padding):
     """(share, padded x): 1 at each window's maximum, shared among ties; windows of x padded -inf."""
     nd = len(kernel)
-    padded = gg.pad(x, [(0, 0)] * 2 + [(padding[2 * i], padding[2 * i + 1]) for i in range(nd)],
-                    value=-np.inf)
-    patches = apply("im2col", padded, **_windows(x, kernel, stride, (0,) * (2 * nd)))
+    padded = _padded(x, padding, -np.inf)
+    patches = apply("im2col", padded, **_windows(kernel, stride, (0,) * (2 * nd)))
     hit = gg.equal(patches, _per_window(y, nd)).astype(x.dtype)
     return hit / gg.sum(hit, tuple(range(-nd, 0)), keepdims=True), padded
 
@@ -91,7 +97,7 @@ def _max_pool_vjp(g, y, x, *, kernel, stride, padding):
         return _untile(hits * (_per_tile(g, nd) / counts), covered, x)
     share, padded = _max_share(y, x, kernel, stride, padding)
     spread = apply("col2im", share * _per_window(g, nd), shape=padded.shape,
-                   **_windows(x, kernel, stride, (0,) * (2 * nd)))
+                   **_windows(kernel, stride, (0,) * (2 * nd)))
     return spread[(slice(None),) * 2 + tuple(slice(padding[2 * i], padding[2 * i] + x.shape[2 + i])
                                               for i in range(nd))]
 
@@ -103,16 +109,15 @@ def _max_pool_jvp(ts, y, xs, attrs, style):
         t = ts[0][(slice(None),) * 2 + tuple(slice(0, d) for d in covered.shape[2:])]
         return gg.sum(hits * t.reshape(hits.shape), tuple(range(3, 3 + 2 * nd, 2))) / counts.reshape(y.shape)
     share, _ = _max_share(y, xs[0], attrs["kernel"], attrs["stride"], attrs["padding"])
-    patches = apply("im2col", gg.pad(ts[0], [(0, 0)] * 2 + [(attrs["padding"][2 * i], attrs["padding"][2 * i + 1])
-                                                             for i in range(nd)]),
-                    **_windows(ts[0], attrs["kernel"], attrs["stride"], (0,) * (2 * nd)))
+    patches = apply("im2col", _padded(ts[0], attrs["padding"]),
+                    **_windows(attrs["kernel"], attrs["stride"], (0,) * (2 * nd)))
     return gg.sum(share * patches, tuple(range(-nd, 0)))
 
 
 def _avg_pool_vjp(g, y, x, *, kernel, stride, padding):
     nd, count = len(kernel), int(np.prod(kernel))
     spread = gg.broadcast_to(_per_window(g, nd) / count, g.shape + tuple(kernel))
-    return apply("col2im", spread, shape=x.shape, **_windows(x, kernel, stride, padding))
+    return apply("col2im", spread, shape=x.shape, **_windows(kernel, stride, padding))
 
 
 def _pad_vjp(g, y, x, *, pad_width, value):
