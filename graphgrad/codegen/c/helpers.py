@@ -198,7 +198,9 @@ static void gg_{p}gemm(char trans_a, char trans_b, long m, long n, long k, const
         return;
     }}
 #ifdef GRAPHGRAD_CBLAS
-    if (k > 0) {{
+    /* CBLAS sizes are ints: a size or stride past 2^31 - 1 takes the loops below instead (all are
+       non-negative, so their bitwise or fits in 31 bits exactly when each does) */
+    if (k > 0 && (m | n | k | lda | ldb | ldc) <= 2147483647L) {{
         const int ta = trans_a == 'T' ? 112 : 111, tb = trans_b == 'T' ? 112 : 111;
         if (n == 1) {{ /* a matrix times a vector */
             const int incx = trans_b == 'T' ? 1 : (int)ldb;
