@@ -2,7 +2,8 @@
 scalars), spelled as C with the fewest parentheses that keep numpy's evaluation order.
 
 Intermediate results of a fused chain live in locals of the loop body (`const double d = ...;`)
-when the user named them or when the tree uses them twice; otherwise they are written inline.
+when the user named them or when the tree uses them twice (a helper call too, so that
+`gg_tanh(a[i])` is not computed twice); otherwise they are written inline.
 """
 from __future__ import annotations
 
@@ -161,7 +162,9 @@ def render_tree(tree, leaf_text, r):
                                    for a in t.args], r, prelude)
             out = t.spell(spell, *args)
             long = len(out.text) > INLINE_CHARS
-            if t is not tree and (t.name or uses[id(t)] > 1 or long) and out.level != ATOM:
+            # used twice and not one of its operands passed through: a call as well (`gg_tanh(x)`)
+            shared = uses[id(t)] > 1 and all(out.text != a.text for a in args)
+            if t is not tree and (shared or out.level != ATOM and (t.name or long)):
                 name = r.fresh(t.name or "t")
                 prelude.append(f"const {ctype(t.node.dtype)} {name} = {out.text};")
                 out = Term(name)

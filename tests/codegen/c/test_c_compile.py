@@ -220,6 +220,21 @@ def test_sums_over_leading_rows_add_four_rows_at_a_time(dtype):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
+def test_a_helper_call_used_twice_is_computed_once():
+    g = gg.Graph("twice")
+    a, b = g.input("a", (300,)), g.input("b", (300,))
+    with g:
+        t, m = gg.tanh(a), gg.maximum(a, b)
+        g.output("y", t * t + m * m + gg.exp(b))
+    f = gg.compile(g, backend="c", optimize=False)
+    body = f.source[f.source.index("_workspace_bytes(void)"):]
+    assert body.count("gg_tanh(a[i])") == 1 and body.count("gg_exp(b[i])") == 1
+    assert "const double t = gg_tanh(a[i]);" in body and "t * t" in body
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal(300) for _ in range(2)]
+    np.testing.assert_allclose(f(*args)[0], gg.compile(g, optimize=False)(*args)[0], rtol=1e-12)
+
+
 def test_narrow_concatenations_share_one_loop_and_long_sums_use_partial_sums():
     g = gg.Graph("cc")
     x, z, w = g.input("x", (50, 1)), g.input("z", (50, 3)), g.input("w", (2, 5, 2))
